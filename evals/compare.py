@@ -1,0 +1,144 @@
+"""`opsum eval compare RUN_A RUN_B`: per metric and per field, the delta with a paired bootstrap CI,
+and the articles that got better or worse, with why."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.golden import load_golden
+from evals.metrics import COUNT_METRICS, HIGHER_IS_BETTER, METRICS, paired_bootstrap
+from evals.report import fmt
+from evals.runner import load_results
+from evals.scoring import ArticleScore, score_article
+from service.schema import OperationSummary
+
+__all__ = ["compare_runs", "render_markdown", "render_html"]
+
+
+def _load_run(run: Path, golden: Path | None) -> tuple[dict[str, Any], dict[str, ArticleScore], dict[str, Any]]:
+    summary_path = run / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no summary.json); make one with `opsum eval run`")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    golden_path = golden or Path(summary["golden"]["path"])
+    items = {it.id: it for it in load_golden(golden_path)}
+    rows = load_results(run)
+    scores = {}
+    for article_id, row in rows.items():
+        if article_id in items:
+            pred = OperationSummary.model_validate(row["prediction"]) if row.get("prediction") else None
+            scores[article_id] = score_article(items[article_id], pred)
+    return summary, scores, rows
+
+
+def _why(a: ArticleScore, b: ArticleScore) -> str:
+    reasons = []
+    da = {(d["field"], d.get("item")): d for d in a.details}
+    for key, d in {(d["field"], d.get("item")): d for d in b.details}.items():
+        old = da.get(key)
+        if old and old["outcome"] != d["outcome"]:
+            name = key[0] if not key[1] else f"{key[0]} {key[1]}"
+            reasons.append(f"{name}: {old['outcome']} ({old['pred']}) → {d['outcome']} ({d['pred']})")
+    for field, t in b.entities.items():
+        o = a.entities[field]
+        if (o.tp, o.fp, o.fn) != (t.tp, t.fp, t.fn):
+            reasons.append(f"{field}: tp/fp/fn {o.tp}/{o.fp}/{o.fn} → {t.tp}/{t.fp}/{t.fn}")
+    if a.relevance_correct != b.relevance_correct:
+        reasons.append("relevance " + ("fixed" if b.relevance_correct else "broken"))
+    return "; ".join(reasons)
+
+
+def _article_points(s: ArticleScore) -> float:
+    ent = sum(t.tp for t in s.entities.values()) - sum(t.fp + t.fn for t in s.entities.values()) * 0.5
+    return s.numeric_correct - s.hallucinated + 0.5 * ent + s.relevance_correct
+
+
+def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot: int = 1000) -> dict[str, Any]:
+    sa, scores_a, _ = _load_run(run_a, golden)
+    sb, scores_b, _ = _load_run(run_b, golden)
+    common = sorted(set(scores_a) & set(scores_b))
+    if not common:
+        raise ValueError("the two runs share no article: compare runs over the same golden file")
+    a = [scores_a[i] for i in common]
+    b = [scores_b[i] for i in common]
+    metrics: list[dict[str, Any]] = []
+    for name, fn in [*METRICS.items(), *COUNT_METRICS.items()]:
+        va, vb = fn(a), fn(b)
+        delta = None if va is None or vb is None else vb - va
+        ci = paired_bootstrap(a, b, fn, n=n_boot)
+        better = HIGHER_IS_BETTER.get(name.split(".")[0], True)
+        verdict = "no clear difference"
+        if ci is not None and (ci[0] > 0 or ci[1] < 0):
+            improved = (ci[0] > 0) == better
+            verdict = "B better" if improved else "B worse"
+        metrics.append({"metric": name, "a": va, "b": vb, "delta": delta,
+                        "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)], "verdict": verdict})
+    changes = []
+    for i in common:
+        pa, pb = _article_points(scores_a[i]), _article_points(scores_b[i])
+        if pa != pb or _why(scores_a[i], scores_b[i]):
+            changes.append({"id": i, "direction": "better" if pb > pa else "worse" if pb < pa else "changed",
+                            "why": _why(scores_a[i], scores_b[i])})
+    return {
+        "a": {"run": str(run_a), "prompt_version": sa.get("prompt_version"), "model": sa.get("model")},
+        "b": {"run": str(run_b), "prompt_version": sb.get("prompt_version"), "model": sb.get("model")},
+        "articles": len(common),
+        "only_in_a": sorted(set(scores_a) - set(scores_b)),
+        "only_in_b": sorted(set(scores_b) - set(scores_a)),
+        "metrics": metrics,
+        "articles_changed": changes,
+        "cost": {k: [sa.get(k), sb.get(k)] for k in ("llm_calls", "prompt_tokens", "completion_tokens", "wall_s")},
+    }
+
+
+def render_markdown(c: dict[str, Any]) -> str:
+    a, b = c["a"], c["b"]
+    lines = [f"# opsum compare: A = {a['prompt_version']} ({a['run']}) vs B = {b['prompt_version']} ({b['run']})", "",
+             f"{c['articles']} articles in both runs. Deltas are B − A with a paired bootstrap 95% CI over articles.", "",
+             "| metric | A | B | Δ (B−A) | 95% CI of Δ | verdict |", "|---|---|---|---|---|---|"]
+    for m in c["metrics"]:
+        ci = f"[{fmt(m['ci95'][0])}, {fmt(m['ci95'][1])}]" if m["ci95"] else "–"
+        lines.append(f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt(m['delta'])} | {ci} | {m['verdict']} |")
+    lines += ["", "| cost | A | B |", "|---|---|---|"]
+    lines += [f"| {k} | {fmt(v[0])} | {fmt(v[1])} |" for k, v in c["cost"].items()]
+    for direction in ("worse", "better", "changed"):
+        rows = [x for x in c["articles_changed"] if x["direction"] == direction]
+        if rows:
+            lines += ["", f"## Articles that got {direction} in B ({len(rows)})", ""]
+            lines += [f"- **{x['id']}**: {x['why'] or 'scores moved'}" for x in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_html(c: dict[str, Any]) -> str:
+    md = render_markdown(c)
+    body = []
+    in_table = False
+    for line in md.splitlines():
+        if line.startswith("|"):
+            cells = [html.escape(x.strip()) for x in line.strip("|").split("|")]
+            if set("".join(cells)) <= {"-"}:
+                continue
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            body.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line:
+            body.append(f"<p>{html.escape(line)}</p>")
+    if in_table:
+        body.append("</table>")
+    style = ("body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:1100px}"
+             "table{border-collapse:collapse}td{border:1px solid #ccc;padding:.25rem .6rem}")
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>opsum compare</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"

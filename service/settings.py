@@ -1,0 +1,66 @@
+"""Configuration in one place: environment variables (prefix `OPSUM_`) and explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_cache_dir", "REPO_ROOT"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "opsum"
+
+
+class Settings(BaseSettings):
+    """Every knob opsum has. `Settings()` reads the environment; keyword arguments win."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSUM_", extra="ignore", populate_by_name=True)
+
+    backend: Literal["embedded", "openai"] | None = Field(
+        default=None,
+        description="embedded (llama.cpp in process) or openai (any OpenAI-compatible endpoint); "
+        "default: openai when a base URL or model name is set, else embedded",
+    )
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint URL")
+    api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPSUM_API_KEY", "OPENAI_API_KEY", "api_key"),
+        description="API key for the openai backend",
+    )
+    model: str | None = Field(default=None, description="model name for the openai backend")
+    model_path: Path | None = Field(default=None, description="a GGUF file for the embedded backend")
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="where models and responses are cached")
+    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    n_ctx: int = Field(default=8192, ge=1024)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    seed: int = 0
+    max_tokens: int = Field(default=1024, ge=64, description="bound on each completion")
+    max_reasks: int = Field(default=2, ge=0, le=5, description="instructor re-asks after a validation error")
+    transport_retries: int = Field(default=2, ge=0, le=5, description="retries after HTTP 5xx / connection errors")
+    timeout_s: float = Field(default=120.0, gt=0, description="per LLM request")
+    max_chars: int = Field(default=100_000, ge=100, description="longest article accepted")
+    prompt_version: str = Field(default="v2-mined-mentions", description="default prompt version")
+    prompts_dir: Path = Field(default=REPO_ROOT / "prompts")
+
+    @model_validator(mode="after")
+    def _pick_backend(self) -> Settings:
+        if self.backend is None:
+            self.backend = "openai" if (self.base_url or self.model) else "embedded"
+        return self
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given non-None values replaced (CLI flags, request fields)."""
+        data = self.model_dump()
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        if overrides.get("backend") is None and ("base_url" in overrides or "model" in overrides):
+            if overrides.get("base_url") or overrides.get("model"):
+                data["backend"] = "openai"
+        return Settings.model_validate(data)

@@ -1,0 +1,356 @@
+"""Strategy `mined_mentions`: numbers are mined from the text; the model only labels them.
+
+1. `entities`: a short call for relevance, name, crime types, agencies, countries, dates and
+   the summary; nothing numeric is asked for. If the article is not relevant, we stop here.
+2. `mentions`: every numeric mention is mined deterministically (`service.numbers`) and shown
+   to the model keyed by a short quote with the number in [brackets]; the model picks one
+   label per mention from a closed set. Value, unit and qualifier come from the mined text,
+   never from the model, and a label must also agree with keywords around the mention.
+3. `items`: only when something was seized: the model names each seized thing in a few words.
+
+Evidence spans are slices of the article itself, so everything returned is grounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from service.backends.base import ExtractionFailed, parse_lenient
+from service.numbers import NumberMention, find_numbers
+from service.schema import (
+    MAX_AGENCIES,
+    MAX_COUNTRIES,
+    MAX_CRIME_TYPES,
+    Agency,
+    Count,
+    CrimeType,
+    OperationSummary,
+    Role,
+    Seizure,
+    check_iso_date,
+)
+from service.strategies.common import RunContext
+
+log = logging.getLogger(__name__)
+
+__all__ = ["run", "Mention", "mine", "Label", "assemble_counts"]
+
+MAX_MENTIONS = 48
+
+
+class Label(StrEnum):
+    suspects_identified = "suspects_identified"
+    arrested = "people_arrested"
+    searches = "places_searched"
+    victims = "victims_rescued"
+    seized = "amount_seized"
+    other = "other"
+
+
+_FIELD_OF = {
+    Label.suspects_identified: "suspects_identified",
+    Label.arrested: "arrests",
+    Label.searches: "searches",
+    Label.victims: "victims_identified",
+}
+
+# A label must also agree with the words of its clause (the prototype's "keyword check").
+_KEYWORDS = {
+    Label.arrested: r"arrest|detain|detention|custody|apprehend|nabbed|captur|taken in|held|remand|"
+    r"caught|booked|locked up",
+    Label.suspects_identified: r"suspect|identif|offender|perpetrator|target|accused",
+    Label.searches: r"raid|search|premises|house|home|propert|location|site|address|warrant|building|"
+    r"apartment|flat|office|compan|farm|plantation|warehouse|workshop|place",
+    Label.victims: r"victim|rescu|safeguard|child|children|girl|boy|women|woman|minor|freed|survivor|"
+    r"liberat|exploited",
+    Label.seized: r"seiz|confiscat|recover|found|haul|intercept|impound|discover|uncover|took|taken|"
+    r"dismantl|destroy|cash|plants|shipment|cargo|consignment|stash|hidden|concealed|loaded|kg|tonne|"
+    r"kilo|gram|weapon|firearm|gun|rifle|pistol|ammunition|round|device|phone|computer|vehicle|car",
+}
+# Money that is not a seizure: values, proceeds, losses.
+_NOT_SEIZED_MONEY = re.compile(
+    r"worth|valued|value|estimated at|loss|lost|proceeds|laundered|launder|profit|earn|turnover|"
+    r"damage|defraud|stole|stolen|swindl|scam|cost|fine|fined|bail|bounty|budget|revenue|paid|"
+    r"income|tax|evaded|evasion|froze|frozen|freez|generated|made|fraud of",
+    re.IGNORECASE,
+)
+_RELATED_BLOCK = re.compile(r"(?:\n[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+[^\n]{3,160}){3,}\s*(?:\n[^\n]{0,40})?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Mention:
+    key: str          # short quote with the number in brackets: the model's key
+    context: str      # the sentence, with the number in brackets, shown in the prompt
+    evidence: str     # a verbatim slice of the article
+    number: NumberMention
+    before: str       # the clause's words just before the number, for the keyword checks
+    after: str        # and just after it
+
+    @property
+    def window(self) -> str:
+        return f"{self.before} {self.number.text} {self.after}"
+
+
+def _main_body(text: str) -> str:
+    """The article without a trailing list of related headlines."""
+    m = _RELATED_BLOCK.search(text)
+    return text[: m.start()] if m else text
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    s = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() > start:
+            break
+        s = m.end()
+    m = _SENTENCE_END.search(text, end)
+    e = m.start() if m else len(text)
+    return s, e
+
+
+def _words_before(text: str, pos: int, n: int, floor: int) -> int:
+    chunk = text[floor:pos]
+    spans = list(re.finditer(r"\S+", chunk))
+    if len(spans) <= n:
+        return floor
+    return floor + spans[-n].start()
+
+
+def _words_after(text: str, pos: int, n: int, ceil: int) -> int:
+    chunk = text[pos:ceil]
+    spans = list(re.finditer(r"\S+", chunk))
+    if len(spans) <= n:
+        return ceil
+    return pos + spans[n - 1].end()
+
+
+def _clause_before(text: str, words: int = 5) -> str:
+    """Up to `words` words before a number, not crossing , ; : ( or a sentence end."""
+    part = re.split(r"[,;:()]|\s[-–—]\s", text)[-1]
+    return " ".join(part.split()[-words:])
+
+
+def _clause_after(text: str, words: int = 6) -> str:
+    part = re.split(r"[,;:()]|\s[-–—]\s", text)[0]
+    return " ".join(part.split()[:words])
+
+
+def _clean(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip().replace('"', "'")
+
+
+def mine(article: str) -> list[Mention]:
+    """The numeric mentions worth labelling, in article order, each with a unique key."""
+    body = _main_body(article)
+    mentions: list[Mention] = []
+    seen_keys: set[str] = set()
+    for num in find_numbers(body):
+        if not num.is_count_like:
+            continue
+        s, e = _sentence_bounds(body, num.start, num.end)
+        k0 = _words_before(body, num.start, 5, s)
+        k1 = _words_after(body, num.end, 4, e)
+        key = _clean(f"{body[k0:num.start]}[{num.text}]{body[num.end:k1]}")
+        base, n = key, 2
+        while key in seen_keys:
+            key, n = f"{base} #{n}", n + 1
+        seen_keys.add(key)
+        ev0 = _words_before(body, num.start, 3, s)
+        ev1 = _words_after(body, num.end, 3, e)
+        mentions.append(
+            Mention(
+                key=key,
+                context=_clean(f"{body[s:num.start]}[{num.text}]{body[num.end:e]}")[:400],
+                evidence=body[ev0:ev1].strip(),
+                number=num,
+                before=_clause_before(body[s : num.start]),
+                after=_clause_after(body[num.end : e]),
+            )
+        )
+        if len(mentions) >= MAX_MENTIONS:
+            break
+    return mentions
+
+
+def keyword_ok(label: Label, mention: Mention) -> bool:
+    """Do the words of the mention's clause support the label?"""
+    if label is Label.other:
+        return True
+    if not re.search(_KEYWORDS[label], mention.window, re.IGNORECASE):
+        return False
+    if label is Label.seized and _is_money(mention.number):
+        if _NOT_SEIZED_MONEY.search(mention.before + " " + mention.after):
+            return False
+    if label in _FIELD_OF and (mention.number.int_value is None or mention.number.unit):
+        return False  # a count is a whole number of people or places, not a weight or money
+    return True
+
+
+def checked_label(label: Label, mention: Mention) -> Label:
+    """The model's label if its clause supports it; else the one label the clause supports, else other.
+
+    The model saying `other` is always kept: only a number it took for a count or a seizure is
+    moved, and only when the words around it leave exactly one choice.
+    """
+    if label is Label.other or keyword_ok(label, mention):
+        return label
+    fits = [lab for lab in Label if lab is not Label.other and keyword_ok(lab, mention)]
+    return fits[0] if len(fits) == 1 else Label.other
+
+
+def _is_money(num: NumberMention) -> bool:
+    return bool(num.unit) and num.unit.isupper() and len(num.unit) >= 3
+
+
+def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | None]:
+    """One count per field: the largest supported mention (a stated total outvotes its subsets)."""
+    out: dict[str, Count | None] = {f: None for f in _FIELD_OF.values()}
+    for label, field in _FIELD_OF.items():
+        best: Mention | None = None
+        for mention, got in labelled:
+            if got is label:
+                if best is None or mention.number.value > best.number.value:
+                    best = mention
+        if best is not None:
+            out[field] = Count(
+                value=int(best.number.value), qualifier=best.number.qualifier, evidence=best.evidence
+            )
+    return out
+
+
+# --- the model-facing shapes ---------------------------------------------------------------
+
+
+class DraftAgency(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = Field(max_length=80)
+    country: str | None = Field(max_length=40)
+    role: Role
+
+
+class Entities(BaseModel):
+    """The article's main operation, without any numbers."""
+
+    model_config = ConfigDict(extra="ignore")
+    relevant: bool
+    operation_name: str | None = Field(max_length=60)
+    crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
+    agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
+    countries: list[str] = Field(max_length=MAX_COUNTRIES)
+    start_date: str | None = Field(max_length=10)
+    end_date: str | None = Field(max_length=10)
+    summary: str = Field(max_length=600)
+
+
+def _labels_model(mentions: list[Mention]) -> type[BaseModel]:
+    fields = {f"m{i}": (Label, Field(alias=m.key)) for i, m in enumerate(mentions)}
+    return create_model("MentionLabels", __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload]
+
+
+def _items_model(mentions: list[Mention]) -> type[BaseModel]:
+    fields = {f"m{i}": (str, Field(alias=m.key, max_length=40)) for i, m in enumerate(mentions)}
+    return create_model("SeizedItems", __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload]
+
+
+def _extract_lenient(ctx: RunContext, step: str, messages: list[dict[str, str]], model: type[BaseModel],
+                     max_tokens: int) -> BaseModel:
+    try:
+        return ctx.backend.extract(messages, model, step=step, usage=ctx.usage, max_tokens=max_tokens)
+    except ExtractionFailed as exc:
+        ctx.warnings.append(f"{step}: no valid answer after re-asks ({exc.errors[-1][:200]})")
+        return parse_lenient(exc.last_arguments, model)
+
+
+def _list_mentions(mentions: list[Mention]) -> str:
+    return "\n".join(f'- "{m.key}"\n  sentence: {m.context}' for m in mentions)
+
+
+def _entities_to_fields(ent: Entities) -> dict[str, object]:
+    def date(v: str | None) -> str | None:
+        try:
+            return check_iso_date(v)
+        except ValueError:
+            return None
+
+    return {
+        "relevant": ent.relevant,
+        "summary": ent.summary,
+        "operation_name": ent.operation_name,
+        "crime_types": ent.crime_types,
+        "agencies": [Agency(name=a.name, country=a.country, role=a.role) for a in ent.agencies],
+        "countries": ent.countries,
+        "start_date": date(ent.start_date),
+        "end_date": date(ent.end_date),
+    }
+
+
+def _default_item(num: NumberMention) -> str | None:
+    if _is_money(num) and num.unit not in {"BTC", "ETH", "USDT"}:
+        return "cash"
+    if num.unit in {"BTC", "ETH", "USDT"}:
+        return "cryptocurrency"
+    return None
+
+
+def run(ctx: RunContext) -> OperationSummary:
+    values = {"article": ctx.article, "title": ctx.title or "(none)"}
+    ent_messages = ctx.prompt.step("entities").messages(**values)
+    ent = _extract_lenient(ctx, "entities", ent_messages, Entities, max_tokens=min(ctx.max_tokens, 700))
+    assert isinstance(ent, Entities)
+    fields = _entities_to_fields(ent)
+    if not ent.relevant:
+        return OperationSummary(relevant=False, summary=ent.summary)
+
+    mentions = mine(ctx.article)
+    labelled: list[tuple[Mention, Label]] = []
+    if mentions:
+        model = _labels_model(mentions)
+        messages = ctx.prompt.step("mentions").messages(mentions=_list_mentions(mentions), **values)
+        answer = _extract_lenient(ctx, "mentions", messages, model, max_tokens=64 + 24 * len(mentions) + 16 * sum(
+            len(m.key.split()) for m in mentions))
+        for i, m in enumerate(mentions):
+            said = Label(getattr(answer, f"m{i}"))
+            labelled.append((m, checked_label(said, m)))
+            log.debug("mention %r -> %s, checked: %s", m.key, said.value, labelled[-1][1].value)
+
+    counts = assemble_counts(labelled)
+    seized = [m for m, lab in labelled if lab is Label.seized]
+    seized = _dedupe_seized(seized)
+    items = {m.key: _default_item(m.number) for m in seized}
+    to_name = [m for m in seized if items[m.key] is None]
+    if to_name:
+        messages = ctx.prompt.step("items").messages(mentions=_list_mentions(to_name), **values)
+        named = _extract_lenient(ctx, "items", messages, _items_model(to_name),
+                                 max_tokens=64 + 40 * len(to_name) + 16 * sum(len(m.key.split()) for m in to_name))
+        for i, m in enumerate(to_name):
+            items[m.key] = (getattr(named, f"m{i}") or "").strip() or "items"
+    seizures = [
+        Seizure(
+            item=items[m.key] or "items",
+            quantity=m.number.value,
+            unit=m.number.unit or "items",
+            qualifier=m.number.qualifier,
+            evidence=m.evidence,
+        )
+        for m in seized
+    ]
+    return OperationSummary.model_validate({**fields, **counts, "seizures": seizures})
+
+
+def _dedupe_seized(mentions: list[Mention]) -> list[Mention]:
+    """The same quantity stated twice (headline and body) is one seizure."""
+    out: list[Mention] = []
+    seen: set[tuple[float, str | None]] = set()
+    for m in mentions:
+        key = (m.number.value, m.number.unit)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(m)
+    return out
