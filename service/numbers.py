@@ -27,7 +27,7 @@ class NumberMention:
     value: float
     unit: str | None
     qualifier: Qualifier
-    kind: str = "quantity"  # quantity | year | date | duration | age | percent | list_marker | ordinal
+    kind: str = "quantity"  # quantity | year | date | time | duration | age | percent | list_marker | partitive
 
     @property
     def is_count_like(self) -> bool:
@@ -121,6 +121,10 @@ _DIGITS = re.compile(
     r"|\d+(?:[.,]\d+)?(?![\w]|[.,]\d))",
     re.IGNORECASE,
 )
+# Explicit zeros: "nobody has yet been arrested", "no arrests were made".
+_ZERO = re.compile(
+    r"\b(?:nobody|no one|no-one|no arrests|no suspects|no victims|no searches|no raids)\b", re.IGNORECASE
+)
 _VAGUE = re.compile(
     r"\b(?:dozens|hundreds|thousands|millions|billions|scores|a\s+dozen|a\s+few|several|"
     r"numerous|many|a\s+handful|a\s+couple)\b",
@@ -209,10 +213,16 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
                 return "date"
         if re.match(r"^\s*(?:[:.]\d{2})\s*(?:a\.?m|p\.?m|h)\b", after):
             return "time"
+    if unit is None and raw[:1].isdigit() and (
+        re.match(r"^[-/]\d", after) or re.search(r"\d[-/]$", text[max(0, start - 2) : start])
+    ):
+        return "identifier"  # phone numbers, case numbers: "1-877-792-2873"
+    if unit is None and re.fullmatch(r"one|a", raw.strip(), re.IGNORECASE) and re.match(r"^\s+of\b", after):
+        return "partitive"  # "one of them", "one of the largest"
     if unit is None:
         if re.match(r"^[\s-]*(?:years?|yrs?)[\s-]*old\b|^-year-old|^\s*years? of age", after):
             return "age"
-        if re.search(r"\baged?\s*$", before):
+        if re.search(r"\baged?\s*$|\bages?\b(?: of| from| between)?[\s\d,and-]*(?:to|and)?\s*$", before):
             return "age"
         if re.match(
             r"^[\s-]*(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b", after
@@ -293,6 +303,9 @@ def find_numbers(text: str) -> list[NumberMention]:
         if value is None:
             continue
         raw_hits.append((m.start(), m.end(), value, words))
+    for m in _ZERO.finditer(text):
+        if not any(taken[i] for i in range(m.start(), m.end())):
+            raw_hits.append((m.start(), m.end(), 0.0, m.group(0)))
     raw_hits.sort()
 
     mentions: list[NumberMention] = []

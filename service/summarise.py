@@ -9,6 +9,7 @@ from typing import Any
 
 from service.backends import Backend, make_backend
 from service.grounding import ground
+from service.injection import injection_spans
 from service.inputs import check_article, looks_english
 from service.prompts import PromptRegistry, PromptVersion
 from service.schema import OperationSummary
@@ -59,6 +60,8 @@ class Summariser:
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")
         else:
+            if injection_spans(article):
+                ctx.warnings.append("the article contains instructions aimed at the model; they were ignored")
             raw = STRATEGIES[prompt.strategy](ctx)
             summary, grounding_warnings = ground(raw, article)
             ctx.warnings.extend(grounding_warnings)

@@ -18,9 +18,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.backends.base import ExtractionFailed, parse_lenient
+from service.agencies import international_bodies
+from service.injection import injection_spans, overlaps_injection
 from service.numbers import NumberMention, find_numbers
 from service.schema import (
     MAX_AGENCIES,
@@ -33,6 +37,7 @@ from service.schema import (
     Role,
     Seizure,
     check_iso_date,
+    normalise_name,
 )
 from service.strategies.common import RunContext
 
@@ -72,6 +77,12 @@ _KEYWORDS = {
     r"dismantl|destroy|cash|plants|shipment|cargo|consignment|stash|hidden|concealed|loaded|kg|tonne|"
     r"kilo|gram|weapon|firearm|gun|rifle|pistol|ammunition|round|device|phone|computer|vehicle|car",
 }
+# A seizure also needs a seizing word somewhere in its sentence ("seized", "confiscated", "haul").
+_SEIZE_SENTENCE = re.compile(
+    r"seiz|confiscat|recover|haul|intercept|impound|discover|uncover|dismantl|destroy|took possession|"
+    r"were found|was found|found (?:in|at|on|inside|hidden)|taken into evidence|in cash|cash of|stash",
+    re.IGNORECASE,
+)
 # Money that is not a seizure: values, proceeds, losses.
 _NOT_SEIZED_MONEY = re.compile(
     r"worth|valued|value|estimated at|loss|lost|proceeds|laundered|launder|profit|earn|turnover|"
@@ -148,14 +159,15 @@ def _clean(s: str) -> str:
 def mine(article: str) -> list[Mention]:
     """The numeric mentions worth labelling, in article order, each with a unique key."""
     body = _main_body(article)
+    injected = injection_spans(body)
     mentions: list[Mention] = []
     seen_keys: set[str] = set()
     for num in find_numbers(body):
-        if not num.is_count_like:
+        if not num.is_count_like or overlaps_injection(num.start, num.end, injected):
             continue
         s, e = _sentence_bounds(body, num.start, num.end)
-        k0 = _words_before(body, num.start, 5, s)
-        k1 = _words_after(body, num.end, 4, e)
+        k0 = _words_before(body, num.start, 3, s)
+        k1 = _words_after(body, num.end, 3, e)
         key = _clean(f"{body[k0:num.start]}[{num.text}]{body[num.end:k1]}")
         base, n = key, 2
         while key in seen_keys:
@@ -183,6 +195,8 @@ def keyword_ok(label: Label, mention: Mention) -> bool:
     if label is Label.other:
         return True
     if not re.search(_KEYWORDS[label], mention.window, re.IGNORECASE):
+        return False
+    if label is Label.seized and not _SEIZE_SENTENCE.search(mention.context):
         return False
     if label is Label.seized and _is_money(mention.number):
         if _NOT_SEIZED_MONEY.search(mention.before + " " + mention.after):
@@ -242,7 +256,7 @@ class Entities(BaseModel):
     operation_name: str | None = Field(max_length=60)
     crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
     agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
-    countries: list[str] = Field(max_length=MAX_COUNTRIES)
+    countries: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_COUNTRIES)
     start_date: str | None = Field(max_length=10)
     end_date: str | None = Field(max_length=10)
     summary: str = Field(max_length=600)
@@ -306,6 +320,9 @@ def run(ctx: RunContext) -> OperationSummary:
     fields = _entities_to_fields(ent)
     if not ent.relevant:
         return OperationSummary(relevant=False, summary=ent.summary)
+    named = {normalise_name(a.name) for a in fields["agencies"]}  # type: ignore[attr-defined]
+    fields["agencies"] = [*fields["agencies"], *(  # type: ignore[misc]
+        a for a in international_bodies(ctx.article) if normalise_name(a.name) not in named)]
 
     mentions = mine(ctx.article)
     labelled: list[tuple[Mention, Label]] = []

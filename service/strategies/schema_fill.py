@@ -8,6 +8,8 @@ nulled by `service.grounding.ground` with a warning.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.backends.base import ExtractionFailed, parse_lenient
@@ -59,7 +61,7 @@ class Draft(BaseModel):
     operation_name: str | None = Field(max_length=60)
     crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
     agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
-    countries: list[str] = Field(max_length=MAX_COUNTRIES)
+    countries: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_COUNTRIES)
     start_date: str | None = Field(max_length=10)
     end_date: str | None = Field(max_length=10)
     suspects_identified: DraftCount | None

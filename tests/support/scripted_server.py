@@ -61,6 +61,18 @@ def tool_reply(arguments: dict[str, Any] | str, *, prompt_tokens: int = 100, com
     )
 
 
+def _named(reply: dict[str, Any] | None, request: dict[str, Any]) -> dict[str, Any] | None:
+    """Give the scripted tool call the name of the tool the request forced, as a real server does."""
+    choice = request.get("tool_choice")
+    if not reply or not isinstance(choice, dict):
+        return reply
+    reply = json.loads(json.dumps(reply))
+    for c in reply.get("choices", []):
+        for call in c.get("message", {}).get("tool_calls") or []:
+            call["function"]["name"] = choice["function"]["name"]
+    return reply
+
+
 @dataclass
 class ScriptedServer:
     script: list[Step] = field(default_factory=list)
@@ -111,7 +123,7 @@ class ScriptedServer:
                 if step.status != 200:
                     self._send(step.status, json.dumps({"error": {"message": f"scripted {step.status}"}}))
                     return
-                self._send(200, step.raw if step.raw is not None else json.dumps(step.body))
+                self._send(200, step.raw if step.raw is not None else json.dumps(_named(step.body, body)))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
