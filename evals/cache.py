@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -74,18 +75,23 @@ class CachingBackend:
         self.article = ""
         self.hits = 0
         self.misses = 0
+        self._lock = threading.Lock()
 
     @property
     def inner(self) -> Backend:
-        if self._inner is None:
-            self._inner = self._make_inner()
-        return self._inner
+        """The real backend, built once for the whole run (a view asks its parent)."""
+        parent = getattr(self, "_parent", None)
+        if parent is not None:
+            return parent.inner
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._make_inner()
+            return self._inner
 
     def for_article(self, article: str) -> CachingBackend:
         """A view of this cache bound to one article (the article's hash is part of the key)."""
         view = CachingBackend(self._make_inner, name=self.name, model=self.model, directory=self.directory,
                               mode=self.mode, prompt_hash=self.prompt_hash, settings=self.settings)
-        view._inner = self._inner
         view._parent = self  # type: ignore[attr-defined]
         view.article = article
         return view
@@ -118,6 +124,7 @@ class CachingBackend:
                 raise ExtractionFailed(entry["message"], entry.get("last_arguments"), entry.get("errors", []))
             return response_model.model_validate(entry["output"])
         if self.mode == "replay":
+            self._count(hit=False)
             raise CacheMiss(step)
         self._count(hit=False)
         local = Usage()

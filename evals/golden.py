@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.errors import OpsumError
 from service.schema import COUNT_FIELDS, CrimeType, Qualifier
 
 __all__ = ["GoldItem", "GoldAgency", "GoldSeizure", "GoldCount", "load_golden", "GoldenFormatError"]
@@ -22,7 +23,7 @@ __all__ = ["GoldItem", "GoldAgency", "GoldSeizure", "GoldCount", "load_golden", 
 DEFAULT_GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "golden.jsonl"
 
 
-class GoldenFormatError(ValueError):
+class GoldenFormatError(OpsumError, ValueError):
     """A golden file that does not follow SPEC §3; the message names the line and the field."""
 
 
@@ -124,7 +125,7 @@ def _agency(value: Any, where: str) -> GoldAgency:
 
 def parse_item(record: dict[str, Any], where: str) -> GoldItem:
     for key in ("id", "text", "labels"):
-        if key not in record:
+        if record.get(key) is None:
             raise GoldenFormatError(f"{where}: missing '{key}'")
     labels = record["labels"]
     lenient = record.get("lenient") or {}
@@ -171,6 +172,7 @@ def load_golden(path: Path | str = DEFAULT_GOLDEN) -> list[GoldItem]:
     datasets.disable_progress_bars()
     with tempfile.TemporaryDirectory(prefix="opsum-golden-") as tmp:
         flat = Path(tmp) / "golden.jsonl"
+        written = 0
         with path.open(encoding="utf-8") as src, flat.open("w", encoding="utf-8") as dst:
             for n, line in enumerate(src, start=1):
                 if not line.strip():
@@ -185,6 +187,9 @@ def load_golden(path: Path | str = DEFAULT_GOLDEN) -> list[GoldItem]:
                           for k, v in record.items()}
                 record["_line"] = n
                 dst.write(json.dumps(record, ensure_ascii=False) + "\n")
+                written += 1
+        if not written:
+            raise GoldenFormatError(f"{path}: no articles in the file")
         features = None
         ds = datasets.load_dataset(
             "json", data_files=str(flat), split="train", cache_dir=str(Path(tmp) / "cache"),

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evals.cache import CacheMode, CachingBackend
+from evals.cache import CacheMiss, CacheMode, CachingBackend
 from evals.golden import GoldItem, load_golden
 from evals.metrics import summarise_scores
 from evals.report import write_reports
@@ -36,8 +36,8 @@ __all__ = ["RunOptions", "run_eval", "score_predictions", "load_results", "Predi
 log = logging.getLogger(__name__)
 
 
-class PredictionsFormatError(ValueError):
-    pass
+class PredictionsFormatError(OpsumError, ValueError):
+    """A predictions file that does not follow SPEC §5; the message names the line."""
 
 
 @dataclass
@@ -77,6 +77,8 @@ def _predict(summariser_for: Any, item: GoldItem, prompt_version: str) -> dict[s
         result = summariser_for(item.text).summarise(item.text, title=item.title, prompt_version=prompt_version)
         return {"id": item.id, "prediction": result.summary.model_dump(mode="json"), "meta": result.meta,
                 "error": None, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    except CacheMiss:
+        raise  # a replay-only run must fail loudly, not score empty articles
     except OpsumError as exc:
         return {"id": item.id, "prediction": None, "meta": {}, "error": f"{type(exc).__name__}: {exc}",
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
@@ -109,12 +111,20 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
 
     opts.out.mkdir(parents=True, exist_ok=True)
     done = load_results(opts.out)
-    done = {k: v for k, v in done.items() if v.get("prompt_version") == prompt.version}
+    # resume: articles already done with this prompt version; failed ones run again
+    done = {k: v for k, v in done.items() if v.get("prompt_version") == prompt.version and not v.get("error")}
     todo = [it for it in items if it.id not in done]
     workers = opts.concurrency or (1 if name == "embedded" else 4)
     started = time.perf_counter()
     progress = _progress(len(items), initial=len(items) - len(todo), enabled=opts.progress)
     results_path = opts.out / "results.jsonl"
+    if results_path.is_file() and results_path.stat().st_size:
+        with results_path.open("rb") as existing:
+            existing.seek(-1, 2)
+            cut_off = existing.read(1) != b"\n"
+        if cut_off:  # the last line of an interrupted run: end it, so it stays one unreadable line
+            with results_path.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
     with results_path.open("a", encoding="utf-8") as fh, ThreadPoolExecutor(max_workers=workers) as pool:
         rows_by_id = {it.id: it for it in todo}
         for row in pool.map(lambda it: _predict(summariser_for, it, prompt.version), todo):
@@ -185,7 +195,12 @@ def read_predictions(path: Path) -> dict[str, dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-            summary = OperationSummary.model_validate(row["summary"] or {})
+            if not isinstance(row, dict) or "id" not in row or "summary" not in row:
+                raise KeyError("id" if not isinstance(row, dict) or "id" not in row else "summary")
+            data = dict(row["summary"] or {})
+            if data.get("summary") is None:
+                data.pop("summary", None)  # SPEC §5: summary text may be missing or null
+            summary = OperationSummary.model_validate(data)
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise PredictionsFormatError(f"{path}:{n}: expected {{\"id\": ..., \"summary\": {{...}}}} ({exc})") from exc
         except ValidationError as exc:

@@ -75,7 +75,8 @@ def normalise_name(name: str) -> str:
     """Case-, accent-, punctuation- and article-insensitive form of a name (SPEC §4)."""
     decomposed = unicodedata.normalize("NFKD", name)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = re.sub(r"[^\w\s]", " ", stripped.casefold()).split()
+    joined = re.sub(r"(?<=\w)[.'’](?=\w)|(?<=\b\w)\.", "", stripped.casefold())  # "U.S." = "US", "Attorney's"
+    words = re.sub(r"[^\w\s]", " ", joined).split()
     return " ".join(w for w in words if w not in {"the", "a", "an"})
 
 

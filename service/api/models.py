@@ -68,6 +68,8 @@ def request_models(prompt_versions: list[str], default_version: str,
     )
     item = create_model(
         "BatchItem", __base__=summarise,
+        # no minLength/pattern here: a blank item is that item's 422, not the whole batch's
+        text=(str, Field(description="the article's full text; an unusable one gets its own problem")),
         id=(str | None, Field(default=None, max_length=200, description="your ID, echoed in the result")),
     )
     batch = create_model(

@@ -85,11 +85,11 @@ def perfect_predictions(golden: Path, out: Path) -> Path:
 
 
 def draft(relevant: bool = True, **kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = dict(
-        relevant=relevant, operation_name=None, crime_types=[], agencies=[], countries=[], start_date=None,
-        end_date=None, suspects_identified=None, arrests=None, searches=None, victims_identified=None,
-        seizures=[], summary="A summary.",
-    )
+    base: dict[str, Any] = {
+        "relevant": relevant, "operation_name": None, "crime_types": [], "agencies": [], "countries": [],
+        "start_date": None, "end_date": None, "suspects_identified": None, "arrests": None, "searches": None,
+        "victims_identified": None, "seizures": [], "summary": "A summary.",
+    }
     base.update(kw)
     return base
 

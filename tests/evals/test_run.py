@@ -15,7 +15,7 @@ from service.prompts import PromptRegistry
 from service.settings import Settings
 from tests.evals.conftest import eval_run_argv, run_cli
 from tests.evals.helpers import GOOD, PROMPT, RUN_KEYS, SPEC_KEYS, TINY_GOLDEN, responder_for
-from tests.support.scripted_server import ScriptedServer
+from tests.support.scripted_server import ScriptedServer, Step
 
 METRIC_KEYS = [k for k in SPEC_KEYS if k != "articles"] + ["articles", "per_article"]
 
@@ -167,26 +167,10 @@ def test_refresh_calls_the_server_and_rewrites_the_cache(runs, tmp_path):
         assert _cache_files(cache) == entries  # same keys, overwritten
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: with --replay-only and a cache miss, evals/runner.py _predict catches CacheMiss (a BackendError, "
-    "so an OpsumError) like any article failure and records it in results.jsonl; the run then finishes with "
-    "exit 0 and prints nothing about the miss (summary cache counters even say misses 0), so CI replays "
-    "'succeed' with every article empty"))
 def test_replay_only_with_empty_cache_fails_naming_the_rerecord_command(tmp_path, dead_url):
     rc, out, err = run_cli(eval_run_argv(dead_url, tmp_path / "run", tmp_path / "empty-cache", "--replay-only"))
     assert rc != 0
     assert "make record-baseline" in out + err
-
-
-def test_replay_only_miss_message_names_the_rerecord_command(tmp_path, dead_url):
-    """What the run above does today: every article carries the CacheMiss message as its error."""
-    rc, _, _ = run_cli(eval_run_argv(dead_url, tmp_path / "run", tmp_path / "empty-cache", "--replay-only"))
-    rows = _results(tmp_path / "run")
-    assert len(rows) == 3
-    for r in rows:
-        assert r["prediction"] is None
-        assert "CacheMiss" in r["error"] and "make record-baseline" in r["error"]
-    assert not _cache_files(tmp_path / "empty-cache")
 
 
 class _Answer(BaseModel):
@@ -233,10 +217,6 @@ def test_cache_key_covers_article_and_prompt(tmp_path):
     assert len(_cache_files(tmp_path)) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: evals/cache.py CachingBackend.for_article copies the parent's *current* _inner (None until the "
-    "first miss) and the view's `inner` property then creates and keeps its own backend, so every article "
-    "with a cache miss builds a new backend: for the embedded backend that reloads the GGUF model per article"))
 def test_cache_creates_the_inner_backend_once(tmp_path):
     made = []
 
@@ -251,10 +231,6 @@ def test_cache_creates_the_inner_backend_once(tmp_path):
     assert len(made) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: evals/runner.py run_eval appends to results.jsonl without first ending a line cut off by an "
-    "interruption, so the next row is glued onto the fragment and lost: the following resume asks the "
-    "model again for that article (and results.jsonl keeps a corrupt line)"))
 def test_resume_after_a_cut_off_line_asks_each_article_once(tmp_path):
     with ScriptedServer(responder=responder_for(GOOD)) as srv:
         settings = Settings(backend="openai", base_url=srv.base_url, model="scripted", max_reasks=0,
@@ -274,3 +250,25 @@ def test_resume_after_a_cut_off_line_asks_each_article_once(tmp_path):
         assert len(srv.requests) == n + 1   # the cut-off article runs again: right
         run()
         assert len(srv.requests) == n + 1   # ...but only once
+
+
+def test_resume_retries_articles_that_failed(tmp_path):
+    good = responder_for(GOOD)
+    down = {"harbour": True}
+
+    def respond(body):  # type: ignore[no-untyped-def]
+        if down["harbour"] and "Operation Harbour" in json.dumps(body["messages"]):
+            return Step(status=500)
+        return good(body)
+
+    with ScriptedServer(responder=respond) as srv:
+        out = tmp_path / "run"
+        rc, _, err = run_cli(eval_run_argv(srv.base_url, out, None, "--no-cache"))
+        assert rc == 0, err
+        assert _summary(out)["errors"] == 1  # harbour failed (HTTP 500, no transport retry)
+        down["harbour"] = False
+        n = len(srv.requests)
+        rc, _, err = run_cli(eval_run_argv(srv.base_url, out, None, "--no-cache"))
+        assert rc == 0, err
+        assert len(srv.requests) == n + 1  # only harbour is asked again
+        assert _summary(out)["errors"] == 0

@@ -171,10 +171,6 @@ def test_agencies_missed_is_fn():
     assert _tally(s, "agencies") == (1, 0, 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: SPEC §4 says entity matching is punctuation-insensitive, but normalise_name (service/schema.py) "
-    "turns punctuation into a space, so 'U.S. Attorney's Office' ('u s attorney s office') and "
-    "'US Attorney's Office' ('us attorney s office') do not match"))
 def test_agency_matching_ignores_dots_in_abbreviations():
     g = gold({"relevant": True, "agencies": [{"name": "US Attorney's Office"}]})
     s = score_article(g, pred(agencies=[{"name": "U.S. Attorney's Office"}]))
