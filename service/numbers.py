@@ -27,7 +27,7 @@ class NumberMention:
     value: float
     unit: str | None
     qualifier: Qualifier
-    kind: str = "quantity"  # quantity | year | date | time | duration | age | percent | list_marker | partitive
+    kind: str = "quantity"  # quantity | year | date | time | duration | age | percent | distance | identifier | ...
 
     @property
     def is_count_like(self) -> bool:
@@ -219,6 +219,10 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
         return "identifier"  # phone numbers, case numbers: "1-877-792-2873"
     if unit is None and re.fullmatch(r"one|a", raw.strip(), re.IGNORECASE) and re.match(r"^\s+of\b", after):
         return "partitive"  # "one of them", "one of the largest"
+    if unit is None and re.match(
+        r"^\s*(?:nautical\s+)?(?:miles?|km|kilomet(?:re|er)s?|metres?|meters?|feet|ft|sq|square)\b", after
+    ):
+        return "distance"
     if unit is None:
         if re.match(r"^[\s-]*(?:years?|yrs?)[\s-]*old\b|^-year-old|^\s*years? of age", after):
             return "age"
@@ -244,9 +248,7 @@ def _unit_after(text: str, end: int) -> tuple[str | None, float, int]:
     if m:
         word = m.group(1).lower()
         # a bare "m" or "b" is a scale only when glued to the number ("$2.3m")
-        if word in {"m", "b"} and m.group(0).startswith((" ", "\u00a0")):
-            m = None
-        elif word == "m" and re.match(r"[ \u00a0]?m\s*(?:of|long|high|wide|deep)\b", text[pos:]):
+        if word in {"m", "b"} and m.group(0).startswith((" ", "\u00a0")) or word == "m" and re.match(r"[ \u00a0]?m\s*(?:of|long|high|wide|deep)\b", text[pos:]):
             m = None
         if m:
             multiplier = _SCALE_SUFFIX[word]
@@ -309,8 +311,7 @@ def find_numbers(text: str) -> list[NumberMention]:
     raw_hits.sort()
 
     mentions: list[NumberMention] = []
-    for start, end, value, raw in raw_hits:
-        # "2 million" where the digits are followed by a scale word already handled in _unit_after.
+    for start, end, base_value, raw in raw_hits:
         currency, cur_start = _currency_before(text, start)
         unit, multiplier, unit_end = _unit_after(text, end)
         if currency and unit in _MASS_UNITS.values():
@@ -318,7 +319,7 @@ def find_numbers(text: str) -> list[NumberMention]:
             unit = None
         if currency:
             unit = currency
-        value = value * multiplier
+        value = base_value * multiplier
         span_start = min(cur_start, start)
         qualifier, q_start = _qualifier_before(text, span_start)
         after = text[unit_end : unit_end + 12].lower()

@@ -119,7 +119,7 @@ class Runner:
         started = time.perf_counter()
         try:
             job.result = await anyio.to_thread.run_sync(fn, limiter=self.limiter)
-        except Exception as exc:  # handed to the waiting request, which maps it to a problem
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request, which maps it to a problem
             job.error = exc
         finally:
             self._observe(time.perf_counter() - started)

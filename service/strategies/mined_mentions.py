@@ -6,7 +6,8 @@
    to the model keyed by a short quote with the number in [brackets]; the model picks one
    label per mention from a closed set. Value, unit and qualifier come from the mined text,
    never from the model, and a label must also agree with keywords around the mention.
-3. `items`: only when something was seized: the model names each seized thing in a few words.
+3. `items`: only for a seized amount whose item the words after it do not name ("200 items"):
+   the model names each such thing in a few words.
 
 Evidence spans are slices of the article itself, so everything returned is grounded.
 """
@@ -17,13 +18,12 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from service.backends.base import ExtractionFailed, parse_lenient
 from service.agencies import international_bodies
+from service.backends.base import ExtractionFailed, parse_lenient
 from service.injection import injection_spans, overlaps_injection
 from service.numbers import NumberMention, find_numbers
 from service.schema import (
@@ -83,6 +83,16 @@ _SEIZE_SENTENCE = re.compile(
     r"were found|was found|found (?:in|at|on|inside|hidden)|taken into evidence|in cash|cash of|stash",
     re.IGNORECASE,
 )
+# What a number counts when it is neither people acted against nor things seized: officers
+# deployed, countries taking part, days of an operation.
+_NOT_COUNTED = re.compile(
+    r"^(?:[a-z-]+ ){0,2}(?:officers?|officials?|agents?|personnel|troops|soldiers|sailors|staff|"
+    r"investigators?|detectives?|prosecutors?|judges?|employees|analysts|experts|specialists|"
+    r"countries|nations|states|cities|regions|provinces|agencies|forces|authorities|years?|months?|"
+    r"weeks?|days?|hours?|times|languages|operations?|investigations?|cases|reports|pages)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
 # Money that is not a seizure: values, proceeds, losses.
 _NOT_SEIZED_MONEY = re.compile(
     r"worth|valued|value|estimated at|loss|lost|proceeds|laundered|launder|profit|earn|turnover|"
@@ -194,6 +204,8 @@ def keyword_ok(label: Label, mention: Mention) -> bool:
     """Do the words of the mention's clause support the label?"""
     if label is Label.other:
         return True
+    if _NOT_COUNTED.match(mention.after) and not mention.number.unit:
+        return False
     if not re.search(_KEYWORDS[label], mention.window, re.IGNORECASE):
         return False
     if label is Label.seized and not _SEIZE_SENTENCE.search(mention.context):
@@ -324,7 +336,7 @@ def run(ctx: RunContext) -> OperationSummary:
     fields["agencies"] = [*fields["agencies"], *(  # type: ignore[misc]
         a for a in international_bodies(ctx.article) if normalise_name(a.name) not in named)]
 
-    mentions = mine(ctx.article)
+    mentions = _this_operation(mine(ctx.article), fields.get("start_date"), fields.get("end_date"))  # type: ignore[arg-type]
     labelled: list[tuple[Mention, Label]] = []
     if mentions:
         model = _labels_model(mentions)
@@ -339,7 +351,7 @@ def run(ctx: RunContext) -> OperationSummary:
     counts = assemble_counts(labelled)
     seized = [m for m, lab in labelled if lab is Label.seized]
     seized = _dedupe_seized(seized)
-    items = {m.key: _default_item(m.number) for m in seized}
+    items = {m.key: _default_item(m.number) or item_from_text(m) for m in seized}
     to_name = [m for m in seized if items[m.key] is None]
     if to_name:
         messages = ctx.prompt.step("items").messages(mentions=_list_mentions(to_name), **values)
@@ -358,6 +370,49 @@ def run(ctx: RunContext) -> OperationSummary:
         for m in seized
     ]
     return OperationSummary.model_validate({**fields, **counts, "seizures": seizures})
+
+
+def _this_operation(mentions: list[Mention], start: str | None, end: str | None) -> list[Mention]:
+    """Drop numbers in sentences dated only to other years than the operation's (earlier figures)."""
+    years = {int(d[:4]) for d in (start, end) if d}
+    if not years:
+        return mentions
+    span = set(range(min(years), max(years) + 1))
+    kept = []
+    for m in mentions:
+        stated = {int(y) for y in _YEAR.findall(m.context)}
+        if stated and not stated & span:
+            log.debug("mention %r dropped: its sentence is about %s", m.key, sorted(stated))
+            continue
+        kept.append(m)
+    return kept
+
+
+_ITEM_STOP = re.compile(
+    r"^(?:and|or|with|from|in|at|on|to|for|by|were|was|is|are|have|has|had|which|that|worth|valued|"
+    r"crossing|hidden|found|seized|taken|during|after|before|across|while|as|the|a|an|its|their)$",
+    re.IGNORECASE,
+)
+_GENERIC_ITEMS = {"items", "item", "pieces", "units", "objects", "exhibits", "things", "articles", "packages",
+                  "parcels", "bags", "boxes", "kilos", "kilograms", "grams", "tonnes", "tons"}
+_DEVICES = re.compile(r"computer|laptop|phone|server|memory card|hard drive|tablet|device|usb|storage", re.I)
+
+
+def item_from_text(mention: Mention) -> str | None:
+    """The seized thing as the text names it right after the number ("1.800 kilograms of cocaine")."""
+    after = re.sub(r"^of\s+", "", mention.after.strip(), flags=re.IGNORECASE)
+    words: list[str] = []
+    for raw in after.split():
+        word = raw.strip(".,;:()[]\"'“”")
+        if not word or _ITEM_STOP.match(word) or not re.fullmatch(r"[A-Za-z][A-Za-z-]*", word):
+            break
+        words.append(word)
+        if raw[-1:] in ",;:()." or len(words) == 3:
+            break
+    phrase = " ".join(words).lower()
+    if not phrase or phrase in _GENERIC_ITEMS:
+        return "electronic devices" if _DEVICES.search(mention.context) else None
+    return phrase
 
 
 def _dedupe_seized(mentions: list[Mention]) -> list[Mention]:

@@ -16,9 +16,8 @@ import httpx
 from service.api.cli import register, run_serve
 from service.settings import REPO_ROOT
 from tests.api.conftest import running
-from tests.api.oracle import SEED
+from tests.api.oracle import SEED, oracle
 from tests.support.scripted_server import ScriptedServer
-from tests.api.oracle import oracle
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +94,6 @@ def test_bad_service_settings_exit_2(tmp_path: Path) -> None:
     env = {**os.environ, "OPSUM_QUEUE_SIZE": "1", "OPSUM_BATCH_MAX": "50", "PYTHONPATH": str(REPO_ROOT),
            "XDG_CACHE_HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", SCRIPT, "serve", "--base-url", "http://127.0.0.1:9/v1"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert "OPSUM_BATCH_MAX=50 can never be admitted" in proc.stderr

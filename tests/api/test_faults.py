@@ -11,8 +11,8 @@ import pytest
 
 from tests.api.conftest import ServeFn, running
 from tests.api.oracle import SEED, oracle, tool_name, wait_until
-from tests.support.scripted_server import ScriptedServer, Step, tool_reply
 from tests.api.test_errors import assert_problem
+from tests.support.scripted_server import ScriptedServer, Step, tool_reply
 
 
 def _closed_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ KEY = "k3y-for-tests-0123456789"
 
 
 @pytest.fixture
-def keyed(serve: ServeFn, scripted: ScriptedServer) -> httpx.Client:
+def keyed(serve: ServeFn, scripted: ScriptedServer) -> Iterator[httpx.Client]:
     with serve(scripted, service={"api_keys": [KEY, "another-key-abcdef"]}) as c:
         yield c
 
