@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from evals.golden import GoldAgency, GoldItem, GoldSeizure
+from evals.golden import GoldItem, GoldSeizure
 from service.countries import canonical_country
 from service.grounding import span_in_text
 from service.schema import COUNT_FIELDS, OperationSummary, Seizure, normalise_name

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from service.backends.base import Backend, Usage
 from service.prompts import PromptVersion
+from service.schema import Agency, Role, check_iso_date
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "DraftAgency", "iso_date_or_none"]
+
+
+# An agency as the model fills it (bounded strings, a closed set of roles). No docstring: it would
+# become part of the JSON schema sent to the model, and so of every cached response's key.
+class DraftAgency(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = Field(max_length=80)
+    country: str | None = Field(max_length=40)
+    role: Role
+
+    def to_agency(self) -> Agency:
+        return Agency(name=self.name, country=self.country, role=self.role)
+
+
+def iso_date_or_none(value: str | None) -> str | None:
+    """The model's date if it is ISO 8601, else null (a malformed date is no date)."""
+    try:
+        return check_iso_date(value)
+    except ValueError:
+        return None
 
 
 @dataclass

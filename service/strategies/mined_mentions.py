@@ -30,16 +30,13 @@ from service.schema import (
     MAX_AGENCIES,
     MAX_COUNTRIES,
     MAX_CRIME_TYPES,
-    Agency,
     Count,
     CrimeType,
     OperationSummary,
-    Role,
     Seizure,
-    check_iso_date,
     normalise_name,
 )
-from service.strategies.common import RunContext
+from service.strategies.common import DraftAgency, RunContext, iso_date_or_none
 
 log = logging.getLogger(__name__)
 
@@ -253,13 +250,6 @@ def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | 
 # --- the model-facing shapes ---------------------------------------------------------------
 
 
-class DraftAgency(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    name: str = Field(max_length=80)
-    country: str | None = Field(max_length=40)
-    role: Role
-
-
 class Entities(BaseModel):
     """The article's main operation, without any numbers."""
 
@@ -298,21 +288,15 @@ def _list_mentions(mentions: list[Mention]) -> str:
 
 
 def _entities_to_fields(ent: Entities) -> dict[str, object]:
-    def date(v: str | None) -> str | None:
-        try:
-            return check_iso_date(v)
-        except ValueError:
-            return None
-
     return {
         "relevant": ent.relevant,
         "summary": ent.summary,
         "operation_name": ent.operation_name,
         "crime_types": ent.crime_types,
-        "agencies": [Agency(name=a.name, country=a.country, role=a.role) for a in ent.agencies],
+        "agencies": [a.to_agency() for a in ent.agencies],
         "countries": ent.countries,
-        "start_date": date(ent.start_date),
-        "end_date": date(ent.end_date),
+        "start_date": iso_date_or_none(ent.start_date),
+        "end_date": iso_date_or_none(ent.end_date),
     }
 
 

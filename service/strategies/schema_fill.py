@@ -19,14 +19,12 @@ from service.schema import (
     MAX_COUNTRIES,
     MAX_CRIME_TYPES,
     MAX_SEIZURES,
-    Agency,
     Count,
     CrimeType,
     OperationSummary,
-    Role,
     Seizure,
 )
-from service.strategies.common import RunContext
+from service.strategies.common import DraftAgency, RunContext, iso_date_or_none
 
 __all__ = ["run", "Draft"]
 
@@ -35,13 +33,6 @@ class DraftCount(BaseModel):
     model_config = ConfigDict(extra="ignore")
     evidence: str = Field(max_length=160, description="the shortest verbatim quote that states the number")
     value: int = Field(ge=0, description="the number written in the quote")
-
-
-class DraftAgency(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    name: str = Field(max_length=80)
-    country: str | None = Field(max_length=40)
-    role: Role
 
 
 class DraftSeizure(BaseModel):
@@ -80,10 +71,10 @@ class Draft(BaseModel):
             "summary": self.summary,
             "operation_name": self.operation_name,
             "crime_types": self.crime_types,
-            "agencies": [Agency(name=a.name, country=a.country, role=a.role) for a in self.agencies],
+            "agencies": [a.to_agency() for a in self.agencies],
             "countries": self.countries,
-            "start_date": _date_or_none(self.start_date),
-            "end_date": _date_or_none(self.end_date),
+            "start_date": iso_date_or_none(self.start_date),
+            "end_date": iso_date_or_none(self.end_date),
             "suspects_identified": count(self.suspects_identified),
             "arrests": count(self.arrests),
             "searches": count(self.searches),
@@ -93,15 +84,6 @@ class Draft(BaseModel):
             ],
         }
         return OperationSummary.model_validate(data)
-
-
-def _date_or_none(value: str | None) -> str | None:
-    from service.schema import check_iso_date
-
-    try:
-        return check_iso_date(value)
-    except ValueError:
-        return None
 
 
 def _grounded_model(article: str) -> type[Draft]:
