@@ -132,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return int(args.func(args) or 0)
-    except UnknownPromptVersion as exc:
-        print(f"opsum: error: {exc}", file=sys.stderr)
-        return 2
-    except InvalidArticle as exc:
+    except (UnknownPromptVersion, InvalidArticle) as exc:
         print(f"opsum: error: {exc}", file=sys.stderr)
         return 2
     except BackendError as exc:

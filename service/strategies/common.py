@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.backends.base import Backend, Usage
 from service.prompts import PromptVersion
-from service.schema import Agency, Role, check_iso_date
+from service.schema import MAX_AGENCIES, MAX_COUNTRIES, MAX_CRIME_TYPES, Agency, CrimeType, Role, check_iso_date
 
-__all__ = ["RunContext", "DraftAgency", "iso_date_or_none"]
+__all__ = ["RunContext", "DraftAgency", "EntityFields", "iso_date_or_none"]
 
 
 # An agency as the model fills it (bounded strings, a closed set of roles). No docstring: it would
@@ -23,6 +24,19 @@ class DraftAgency(BaseModel):
 
     def to_agency(self) -> Agency:
         return Agency(name=self.name, country=self.country, role=self.role)
+
+
+class EntityFields(BaseModel):
+    """The non-numeric fields both strategies ask for, in the order the model fills them."""
+
+    model_config = ConfigDict(extra="ignore")
+    relevant: bool
+    operation_name: str | None = Field(max_length=60)
+    crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
+    agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
+    countries: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_COUNTRIES)
+    start_date: str | None = Field(max_length=10)
+    end_date: str | None = Field(max_length=10)
 
 
 def iso_date_or_none(value: str | None) -> str | None:

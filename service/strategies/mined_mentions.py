@@ -18,7 +18,6 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -27,16 +26,12 @@ from service.backends.base import ExtractionFailed, parse_lenient
 from service.injection import injection_spans, overlaps_injection
 from service.numbers import NumberMention, find_numbers
 from service.schema import (
-    MAX_AGENCIES,
-    MAX_COUNTRIES,
-    MAX_CRIME_TYPES,
     Count,
-    CrimeType,
     OperationSummary,
     Seizure,
     normalise_name,
 )
-from service.strategies.common import DraftAgency, RunContext, iso_date_or_none
+from service.strategies.common import EntityFields, RunContext, iso_date_or_none
 
 log = logging.getLogger(__name__)
 
@@ -250,17 +245,9 @@ def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | 
 # --- the model-facing shapes ---------------------------------------------------------------
 
 
-class Entities(BaseModel):
+class Entities(EntityFields):
     """The article's main operation, without any numbers."""
 
-    model_config = ConfigDict(extra="ignore")
-    relevant: bool
-    operation_name: str | None = Field(max_length=60)
-    crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
-    agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
-    countries: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_COUNTRIES)
-    start_date: str | None = Field(max_length=10)
-    end_date: str | None = Field(max_length=10)
     summary: str = Field(max_length=600)
 
 

@@ -8,23 +8,17 @@ nulled by `service.grounding.ground` with a warning.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.backends.base import ExtractionFailed, parse_lenient
 from service.grounding import problems, snap_evidence, span_in_text
 from service.schema import (
-    MAX_AGENCIES,
-    MAX_COUNTRIES,
-    MAX_CRIME_TYPES,
     MAX_SEIZURES,
     Count,
-    CrimeType,
     OperationSummary,
     Seizure,
 )
-from service.strategies.common import DraftAgency, RunContext, iso_date_or_none
+from service.strategies.common import EntityFields, RunContext, iso_date_or_none
 
 __all__ = ["run", "Draft"]
 
@@ -43,18 +37,9 @@ class DraftSeizure(BaseModel):
     unit: str | None = Field(max_length=12)
 
 
-class Draft(BaseModel):
+class Draft(EntityFields):
     """What the model fills. Every field is required (nullable where it may be empty)."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    relevant: bool
-    operation_name: str | None = Field(max_length=60)
-    crime_types: list[CrimeType] = Field(max_length=MAX_CRIME_TYPES)
-    agencies: list[DraftAgency] = Field(max_length=MAX_AGENCIES)
-    countries: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_COUNTRIES)
-    start_date: str | None = Field(max_length=10)
-    end_date: str | None = Field(max_length=10)
     suspects_identified: DraftCount | None
     arrests: DraftCount | None
     searches: DraftCount | None
