@@ -55,11 +55,7 @@ class LiveServer:
 
 @contextmanager
 def running(server: ScriptedServer) -> Iterator[ScriptedServer]:
-    """Start a ScriptedServer tuned for test speed: its answers go out without Nagle's delay (headers
-    and body are two writes: with delayed ACKs each call took ~40 ms), and it stops within 50 ms."""
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-    server._thread = threading.Thread(target=server._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                      daemon=True)
+    """Start a ScriptedServer for the duration of a test."""
     with server:
         yield server
 

@@ -82,7 +82,7 @@ def test_n_requests_through_c_slots_take_ceil_n_over_c_latencies(serve: ServeFn,
     assert [r.status_code for r, _ in results] == [200] * n
     assert len(timed.starts) == n
     assert timed.max_overlap() == min(n, c)  # never more than C calls in flight, and C used
-    assert expected * 0.95 <= elapsed <= expected + 0.5 + 0.05 * n
+    assert expected * 0.95 <= elapsed <= expected + 0.5 + 0.06 * n  # well under the serial n * latency
 
 
 def test_the_queue_bound_answers_429_instead_of_piling_up(serve: ServeFn) -> None:
