@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.schema import Qualifier
 
@@ -213,6 +214,12 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
                 return "date"
         if re.match(r"^\s*(?:[:.]\d{2})\s*(?:a\.?m|p\.?m|h)\b", after):
             return "time"
+    if unit is None and re.search(
+        r"\b(?:sector|phase|block|plot|room|gate|route|highway|street|lane|platform|pier|berth|terminal|"
+        r"article|section|paragraph|chapter|flight|bus|no\.|number|unit|floor|level|district|ward|zone)\s*$",
+        before,
+    ):
+        return "identifier"  # addresses and references: "Sector 137", "Article 3"
     if unit is None and raw[:1].isdigit() and (
         re.match(r"^[-/]\d", after) or re.search(r"\d[-/]$", text[max(0, start - 2) : start])
     ):
@@ -267,7 +274,16 @@ def _unit_after(text: str, end: int) -> tuple[str | None, float, int]:
             return _MASS_UNITS[word], multiplier, pos + m.end()
         if word in _CURRENCY_SUFFIX:
             return _CURRENCY_SUFFIX[word], multiplier, pos + m.end()
+        if m.group(1).isupper() and m.group(1) in _iso_currencies():
+            return m.group(1), multiplier, pos + m.end()  # "450,000 RSD"
     return None, multiplier, pos
+
+
+@lru_cache(maxsize=1)
+def _iso_currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
 
 
 def _currency_before(text: str, start: int) -> tuple[str | None, int]:
@@ -276,6 +292,9 @@ def _currency_before(text: str, start: int) -> tuple[str | None, int]:
                   re.IGNORECASE)
     if m:
         return _CURRENCY_PREFIX.get(m.group(1).lower()), start - (len(window) - m.start())
+    m = re.search(r"\b([A-Z]{3})[ \u00a0]?$", window)  # any ISO 4217 code: "CZK 11.4m", "RSD 450,000"
+    if m and m.group(1) in _iso_currencies():
+        return m.group(1), start - (len(window) - m.start())
     return None, start
 
 

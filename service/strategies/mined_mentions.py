@@ -61,8 +61,8 @@ _KEYWORDS = {
     Label.arrested: r"arrest|detain|detention|custody|apprehend|nabbed|captur|taken in|held|remand|"
     r"caught|booked|locked up",
     Label.suspects_identified: r"suspect|identif|offender|perpetrator|target|accused",
-    Label.searches: r"raid|search|premises|house|home|propert|location|site|address|warrant|building|"
-    r"apartment|flat|office|compan|farm|plantation|warehouse|workshop|place",
+    Label.searches: r"raid|search|premises|house|home|propert|location|site|\baddress|warrant|building|"
+    r"apartment|\bflats?\b|\boffices?\b|compan|farm|plantation|warehouse|workshop|place",
     Label.victims: r"victim|rescu|safeguard|child|children|girl|boy|women|woman|minor|freed|survivor|"
     r"liberat|exploited",
     Label.seized: r"seiz|confiscat|recover|found|haul|intercept|impound|discover|uncover|took|taken|"
@@ -71,7 +71,7 @@ _KEYWORDS = {
 }
 # A seizure also needs a seizing word somewhere in its sentence ("seized", "confiscated", "haul").
 _SEIZE_SENTENCE = re.compile(
-    r"seiz|confiscat|recover|haul|intercept|impound|discover|uncover|dismantl|destroy|took possession|"
+    r"seiz|confiscat|recover|haul|intercept|impound|discover|uncover|dismantl|destroy|took possession|secured|"
     r"were found|was found|found (?:in|at|on|inside|hidden)|taken into evidence|in cash|cash of|stash",
     re.IGNORECASE,
 )
@@ -84,6 +84,14 @@ _NOT_COUNTED = re.compile(
     r"weeks?|days?|hours?|times|languages|operations?|investigations?|cases|reports|pages)\b",
     re.IGNORECASE,
 )
+# Things counted that are neither people nor premises: never a count (they may be a seizure).
+_NOT_PEOPLE_OR_PLACES = re.compile(
+    r"^(?:[a-z-]+ ){0,2}(?:ip addresses|e-?mail addresses|addresses online|accounts|users|websites|domains|"
+    r"messages|e-?mails|calls|files|images|videos|photos|transactions|devices|computers|machines|bots|"
+    r"servers|farms|plants|vehicles|cars|parcels|packages|shipments|containers|tonnes|kilograms)\b",
+    re.IGNORECASE,
+)
+_TOTAL_CUE = re.compile(r"\b(?:in total|a total of|total|in all|altogether|overall|combined)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
 # Money that is not a seizure: values, proceeds, losses.
 _NOT_SEIZED_MONEY = re.compile(
@@ -207,6 +215,8 @@ def keyword_ok(label: Label, mention: Mention) -> bool:
             return False
     if label in _FIELD_OF and (mention.number.int_value is None or mention.number.unit):
         return False  # a count is a whole number of people or places, not a weight or money
+    if label in _FIELD_OF and _NOT_PEOPLE_OR_PLACES.match(mention.after):
+        return False
     return True
 
 
@@ -227,14 +237,13 @@ def _is_money(num: NumberMention) -> bool:
 
 
 def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | None]:
-    """One count per field: the largest supported mention (a stated total outvotes its subsets)."""
+    """One count per field: a number stated as a total if there is one, else the largest (a stated
+    total outvotes its national subsets)."""
     out: dict[str, Count | None] = {f: None for f in _FIELD_OF.values()}
     for label, field in _FIELD_OF.items():
-        best: Mention | None = None
-        for mention, got in labelled:
-            if got is label:
-                if best is None or mention.number.value > best.number.value:
-                    best = mention
+        candidates = [m for m, got in labelled if got is label]
+        totals = [m for m in candidates if _TOTAL_CUE.search(m.window)]
+        best = max(totals or candidates, key=lambda m: m.number.value, default=None)
         if best is not None:
             out[field] = Count(
                 value=int(best.number.value), qualifier=best.number.qualifier, evidence=best.evidence
@@ -387,13 +396,11 @@ def item_from_text(mention: Mention) -> str | None:
 
 
 def _dedupe_seized(mentions: list[Mention]) -> list[Mention]:
-    """The same quantity stated twice (headline and body) is one seizure."""
-    out: list[Mention] = []
-    seen: set[tuple[float, str | None]] = set()
+    """The same quantity stated twice (headline and body) is one seizure: the mention that names
+    its item at most length ("methamphetamine" in the body over "meth" in the headline)."""
+    best: dict[tuple[float, str | None], Mention] = {}
     for m in mentions:
         key = (m.number.value, m.number.unit)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(m)
-    return out
+        if key not in best or len(item_from_text(m) or "") > len(item_from_text(best[key]) or ""):
+            best[key] = m
+    return sorted(best.values(), key=lambda m: m.number.start)

@@ -156,3 +156,26 @@ def test_not_relevant_stops_after_the_entities_call() -> None:
     assert result.summary.relevant is False
     assert all(c is None for c in result.summary.counts().values())
     assert json.loads(json.dumps(result.to_dict()))["summary"]["operation_name"] is None
+
+
+def test_a_number_stated_as_a_total_wins() -> None:
+    text = "Officers arrested 15 people in Madrid. A total of 12 suspects were arrested in the second wave."
+    counts = assemble_counts([(m, Label.arrested) for m in mine(text)])
+    assert counts["arrests"].value == 12
+
+
+def test_counted_things_are_not_counts_of_people_or_places() -> None:
+    text = "The botnet had compromised some 19 million IP addresses, and police searched 4 addresses."
+    mentions = mine(text)
+    ips = [m for m in mentions if m.number.value == 19_000_000][0]
+    places = [m for m in mentions if m.number.value == 4][0]
+    assert checked_label(Label.searches, ips) is Label.other
+    assert checked_label(Label.searches, places) is Label.searches
+
+
+def test_secured_devices_are_seized_and_officers_are_not_offices() -> None:
+    text = ("More than 200 officers took part. Some 120 devices, including computers, were secured for "
+            "forensic examination. Officers found more than 340 cannabis plants growing in the loft.")
+    mentions = {m.number.value: m for m in mine(text)}
+    assert checked_label(Label.seized, mentions[120]) is Label.seized
+    assert checked_label(Label.searches, mentions[340]) is not Label.searches

@@ -42,6 +42,8 @@ Q = Qualifier
         ("about 30 suspects", 30, None, Q.approximate),
         ("500+ arrests", 500, None, Q.lower_bound),
         ("2kg of heroin", 2, "kg", Q.exact),
+        ("CZK 11.4m in cash", 11_400_000, "CZK", Q.exact),
+        ("12,000 HUF", 12_000, "HUF", Q.exact),
         ("nobody has yet been arrested", 0, None, Q.exact),
     ],
 )
@@ -67,6 +69,8 @@ def test_parses_value_unit_and_qualifier(text: str, value: float, unit: str | No
         ("call 1-877-792-2873 now", "identifier"),
         ("who range in age from 22 to 57", "age"),
         ("one of the largest seizures", "partitive"),
+        ("a flat in Sector 137", "identifier"),
+        ("the ship was 300 nautical miles offshore", "distance"),
         ("\n  1. Video Chat Website Shuts Down", "list_marker"),
     ],
 )
