@@ -13,6 +13,8 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from service.errors import BackendError, InvalidArticle, OpsumError
 from service.inputs import decode_article
 from service.prompts import UnknownPromptVersion
@@ -141,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     except OpsumError as exc:
         print(f"opsum: error: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:  # a bad OPSUM_* variable
+        err = exc.errors()[0]
+        print(f"opsum: error: bad setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -102,3 +102,12 @@ def test_non_english_text_is_not_relevant_without_a_model_call(tmp_path: Path,
         assert server.requests == []
     doc = json.loads(out)
     assert code == 0 and doc["summary"]["relevant"] is False and doc["summary"]["arrests"] is None
+
+
+def test_bad_setting_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSUM_N_THREADS", "zero")
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    code, _, err = run_cli(["summarise", str(path)], capsys)
+    assert code == 2 and "bad setting n_threads" in err and len(err.strip().splitlines()) == 1
