@@ -231,6 +231,7 @@ def ground(summary: OperationSummary, article: str) -> tuple[OperationSummary, l
             seizure.quantity = None
             seizure.unit = None
             seizure.qualifier = Qualifier.exact
+            seizure.evidence = None  # the quote did not hold; the item alone stays
         elif seizure.quantity is not None:
             mention = _matching_mention(seizure.quantity, seizure.evidence or "")
             if mention is not None:

@@ -51,6 +51,14 @@ def test_invented_evidence_is_dropped() -> None:
     assert fixed.arrests is None and warnings
 
 
+def test_seizure_with_an_unstated_quantity_keeps_only_its_item() -> None:
+    s = summary(seizures=[{"item": "heroin", "quantity": 7, "unit": "kg", "evidence": "7 kg of heroin were seized"}])
+    fixed, warnings = ground(s, ARTICLE)
+    assert fixed.seizures[0].item == "heroin"
+    assert (fixed.seizures[0].quantity, fixed.seizures[0].evidence) == (None, None)
+    assert warnings
+
+
 def test_missing_evidence_is_dropped() -> None:
     fixed, warnings = ground(summary(searches={"value": 41}), ARTICLE)
     assert fixed.searches is None and "no evidence" in warnings[0]
