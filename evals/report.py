@@ -4,7 +4,6 @@ predicted number's evidence highlighted and wrong, missed or hallucinated values
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from markupsafe import Markup
 from evals.golden import GoldItem
 from evals.metrics import prf
 from evals.scoring import ENTITY_FIELDS, ArticleScore, EntityTally
-from service.grounding import normalise_text
+from service.grounding import locate
 
 __all__ = ["write_reports", "metric_rows", "fmt"]
 
@@ -81,15 +80,10 @@ def highlight(text: str, marks: list[tuple[str, str, str]]) -> Markup:
     """The article as HTML with each evidence span wrapped in <mark class=...> (whitespace-tolerant)."""
     spans: list[tuple[int, int, str, str]] = []
     for evidence, css, label in marks:
-        if not evidence:
-            continue
-        words = [re.escape(w) for w in normalise_text(evidence).split()]
-        if not words:
-            continue
-        pattern = r"\s+".join(words).replace("'", "['’‘]").replace('"', '["“”]')
-        m = re.search(pattern, text, re.IGNORECASE)
-        if m and not any(s < m.end() and m.start() < e for s, e, _, _ in spans):
-            spans.append((m.start(), m.end(), css, label))
+        found = locate(evidence, text)[:1]
+        for start, end in found:
+            if not any(s < end and start < e for s, e, _, _ in spans):
+                spans.append((start, end, css, label))
     spans.sort()
     parts, pos = [], 0
     for s, e, css, label in spans:

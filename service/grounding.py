@@ -17,7 +17,7 @@ from service.injection import injection_spans, overlaps_injection, without_injec
 from service.numbers import NumberMention, find_numbers, values_in
 from service.schema import COUNT_FIELDS, Count, OperationSummary, Qualifier, Seizure, normalise_name
 
-__all__ = ["Problem", "normalise_text", "span_in_text", "problems", "ground", "snap_evidence", "snap_summary"]
+__all__ = ["Problem", "normalise_text", "span_in_text", "locate", "problems", "ground", "snap_evidence", "snap_summary"]
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
@@ -92,6 +92,16 @@ def snap_summary(summary: OperationSummary, article: str) -> list[str]:
     return notes
 
 
+def locate(span: str | None, text: str) -> list[tuple[int, int]]:
+    """Where `span` stands in `text` as (start, end) offsets of `text`, matched as `span_in_text` does
+    (whitespace, typographic quotes and dashes, case)."""
+    words = [re.escape(w) for w in normalise_text(span or "").split()]
+    if not words:
+        return []
+    folded = text.translate(_QUOTES)  # one character for one: offsets stay those of `text`
+    return [(m.start(), m.end()) for m in re.finditer(r"\s+".join(words), folded, re.IGNORECASE)]
+
+
 @dataclass(frozen=True)
 class Problem:
     field: str
@@ -104,14 +114,7 @@ class Problem:
 def _in_injection(evidence: str, article: str) -> bool:
     """Does the quoted evidence lie inside an instruction aimed at the model?"""
     spans = injection_spans(article)
-    if not spans:
-        return False
-    words = [re.escape(w) for w in normalise_text(evidence).split()]
-    if not words:
-        return False
-    pattern = r"\s+".join(words)
-    return any(overlaps_injection(m.start(), m.end(), spans)
-               for m in re.finditer(pattern, article.translate(_QUOTES), re.IGNORECASE))
+    return bool(spans) and any(overlaps_injection(s, e, spans) for s, e in locate(evidence, article))
 
 
 def _matching_mention(value: float, evidence: str) -> NumberMention | None:

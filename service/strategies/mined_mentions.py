@@ -321,8 +321,7 @@ def run(ctx: RunContext) -> OperationSummary:
     if mentions:
         model = _labels_model(mentions)
         messages = ctx.prompt.step("mentions").messages(mentions=_list_mentions(mentions), **values)
-        answer = _extract_lenient(ctx, "mentions", messages, model, max_tokens=64 + 24 * len(mentions) + 16 * sum(
-            len(m.key.split()) for m in mentions))
+        answer = _extract_lenient(ctx, "mentions", messages, model, max_tokens=_budget(mentions, 24))
         for i, m in enumerate(mentions):
             said = Label(getattr(answer, f"m{i}"))
             labelled.append((m, checked_label(said, m)))
@@ -335,8 +334,7 @@ def run(ctx: RunContext) -> OperationSummary:
     to_name = [m for m in seized if items[m.key] is None]
     if to_name:
         messages = ctx.prompt.step("items").messages(mentions=_list_mentions(to_name), **values)
-        named = _extract_lenient(ctx, "items", messages, _items_model(to_name),
-                                 max_tokens=64 + 40 * len(to_name) + 16 * sum(len(m.key.split()) for m in to_name))
+        named = _extract_lenient(ctx, "items", messages, _items_model(to_name), max_tokens=_budget(to_name, 40))
         for i, m in enumerate(to_name):
             items[m.key] = (getattr(named, f"m{i}") or "").strip() or "items"
     seizures = [
@@ -350,6 +348,12 @@ def run(ctx: RunContext) -> OperationSummary:
         for m in seized
     ]
     return OperationSummary.model_validate({**fields, **counts, "seizures": seizures})
+
+
+def _budget(mentions: list[Mention], per_answer: int) -> int:
+    """Completion-token bound for one answer per mention: 16 per word of the keys the grammar forces
+    the model to write, plus `per_answer` for each value."""
+    return 64 + per_answer * len(mentions) + 16 * sum(len(m.key.split()) for m in mentions)
 
 
 def _this_operation(mentions: list[Mention], start: str | None, end: str | None) -> list[Mention]:
