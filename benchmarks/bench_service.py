@@ -56,8 +56,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(name: str, seconds: list[float], wall: float | None = None) -> dict[str, float | str]:
     row: dict[str, float | str] = {
-        "phase": name, "n": len(seconds),
-        "p50_ms": percentile(seconds, 0.5) * 1000, "p95_ms": percentile(seconds, 0.95) * 1000,
+        "phase": name,
+        "n": len(seconds),
+        "p50_ms": percentile(seconds, 0.5) * 1000,
+        "p95_ms": percentile(seconds, 0.95) * 1000,
         "mean_ms": statistics.fmean(seconds) * 1000,
     }
     if wall:
@@ -66,22 +68,51 @@ def summary(name: str, seconds: list[float], wall: float | None = None) -> dict[
 
 
 def start_backend(latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-c", BACKEND, str(latency)], cwd=REPO, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BACKEND, str(latency)],
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
 
 
 def start_service(base_url: str, port: int, slots: int, queue: int, prompt: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPSUM_BACKEND": "openai", "OPSUM_BASE_URL": base_url,
-           "OPSUM_MODEL": "scripted", "OPSUM_API_KEY": "bench", "OPSUM_PROMPT_VERSION": prompt,
-           "OPSUM_MAX_CONCURRENCY": str(slots), "OPSUM_QUEUE_SIZE": str(queue), "OPSUM_API_KEYS": "",
-           "OPSUM_CORS_ORIGINS": ""}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "OPSUM_BACKEND": "openai",
+        "OPSUM_BASE_URL": base_url,
+        "OPSUM_MODEL": "scripted",
+        "OPSUM_API_KEY": "bench",
+        "OPSUM_PROMPT_VERSION": prompt,
+        "OPSUM_MAX_CONCURRENCY": str(slots),
+        "OPSUM_QUEUE_SIZE": str(queue),
+        "OPSUM_API_KEYS": "",
+        "OPSUM_CORS_ORIGINS": "",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "service.api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "service.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -106,8 +137,9 @@ def free_port() -> int:
 def bench_serial(base_url: str, url: str, prompt: str, n: int) -> tuple[list[float], list[float], list[float]]:
     """`n` rounds of one direct core call then one service request, interleaved so that both see the
     same machine; returns (core seconds, service seconds, service seconds minus the core's own latency_ms)."""
-    summariser = Summariser(Settings(backend="openai", base_url=base_url, model="scripted", api_key="bench",
-                                     prompt_version=prompt))
+    summariser = Summariser(
+        Settings(backend="openai", base_url=base_url, model="scripted", api_key="bench", prompt_version=prompt)
+    )
     core, service, outside = [], [], []
     with httpx.Client(base_url=url, timeout=60) as client:
         summariser.summarise(SEED)  # warm up both (imports, connections)
@@ -178,21 +210,39 @@ def main() -> int:
     overhead_p50 = float(http["p50_ms"]) - float(core["p50_ms"])
     overhead_mean = float(http["mean_ms"]) - float(core["mean_ms"])
     outside_p50 = percentile(outside_s, 0.5) * 1000
-    print(f"opsum service benchmark: prompt {args.prompt}, backend latency {args.latency * 1000:.0f} ms per call, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"opsum service benchmark: prompt {args.prompt}, backend latency {args.latency * 1000:.0f} ms per call, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'phase':<34}{'n':>6}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
     for row in (core, http, load):
         rps = f"{row['req_per_s']:.1f}" if "req_per_s" in row else "-"
-        print(f"{row['phase']:<34}{row['n']:>6}{rps:>9}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['mean_ms']:>9.1f}")
-    print(f"service overhead per request: {overhead_p50:.1f} ms (p50), {overhead_mean:.1f} ms (mean) over the core "
-          f"called directly; {outside_p50:.1f} ms (p50) outside the core's own latency_ms")
+        print(
+            f"{row['phase']:<34}{row['n']:>6}{rps:>9}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['mean_ms']:>9.1f}"
+        )
+    print(
+        f"service overhead per request: {overhead_p50:.1f} ms (p50), {overhead_mean:.1f} ms (mean) over the core "
+        f"called directly; {outside_p50:.1f} ms (p50) outside the core's own latency_ms"
+    )
     print(f"statuses under load: {statuses}")
     if args.json:
-        args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)}, "core": core,
-                                         "serial": http, "load": load, "statuses": statuses,
-                                         "overhead_ms_p50": overhead_p50, "overhead_ms_mean": overhead_mean,
-                                         "outside_core_ms_p50": outside_p50},
-                                        indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": vars(args) | {"json": str(args.json)},
+                    "core": core,
+                    "serial": http,
+                    "load": load,
+                    "statuses": statuses,
+                    "overhead_ms_p50": overhead_p50,
+                    "overhead_ms_mean": overhead_mean,
+                    "outside_core_ms_p50": outside_p50,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     return 0 if set(statuses) == {200} else 1
 
 

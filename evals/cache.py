@@ -45,25 +45,45 @@ def _sha(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def cache_key(*, backend: str, model: str, prompt_hash: str, schema: dict[str, Any], article: str,
-              settings: dict[str, Any], messages: list[dict[str, str]], step: str) -> str:
-    return _sha({
-        "backend": backend,
-        "model": model,
-        "prompt_hash": prompt_hash,
-        "schema_hash": _sha(schema),
-        "article_hash": hashlib.sha256(article.encode()).hexdigest(),
-        "settings": settings,
-        "messages_hash": _sha(messages),
-        "step": step,
-    })
+def cache_key(
+    *,
+    backend: str,
+    model: str,
+    prompt_hash: str,
+    schema: dict[str, Any],
+    article: str,
+    settings: dict[str, Any],
+    messages: list[dict[str, str]],
+    step: str,
+) -> str:
+    return _sha(
+        {
+            "backend": backend,
+            "model": model,
+            "prompt_hash": prompt_hash,
+            "schema_hash": _sha(schema),
+            "article_hash": hashlib.sha256(article.encode()).hexdigest(),
+            "settings": settings,
+            "messages_hash": _sha(messages),
+            "step": step,
+        }
+    )
 
 
 class CachingBackend:
     """Wraps a backend (created lazily: a full replay never loads the model)."""
 
-    def __init__(self, make_inner: Callable[[], Backend], *, name: str, model: str, directory: Path,
-                 mode: CacheMode, prompt_hash: str, settings: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        make_inner: Callable[[], Backend],
+        *,
+        name: str,
+        model: str,
+        directory: Path,
+        mode: CacheMode,
+        prompt_hash: str,
+        settings: dict[str, Any],
+    ) -> None:
         self._make_inner = make_inner
         self._inner: Backend | None = None
         self.name = name
@@ -90,8 +110,15 @@ class CachingBackend:
 
     def for_article(self, article: str) -> CachingBackend:
         """A view of this cache bound to one article (the article's hash is part of the key)."""
-        view = CachingBackend(self._make_inner, name=self.name, model=self.model, directory=self.directory,
-                              mode=self.mode, prompt_hash=self.prompt_hash, settings=self.settings)
+        view = CachingBackend(
+            self._make_inner,
+            name=self.name,
+            model=self.model,
+            directory=self.directory,
+            mode=self.mode,
+            prompt_hash=self.prompt_hash,
+            settings=self.settings,
+        )
         view._parent = self  # type: ignore[attr-defined]
         view.article = article
         return view
@@ -103,14 +130,20 @@ class CachingBackend:
         if self.mode != "replay":
             self.inner.check_ready()
 
-    def extract(self, messages: list[dict[str, str]], response_model: type[T], *, step: str, usage: Usage,
-                max_tokens: int) -> T:
+    def extract(
+        self, messages: list[dict[str, str]], response_model: type[T], *, step: str, usage: Usage, max_tokens: int
+    ) -> T:
         if self.mode == "off":
             return self._call(messages, response_model, step=step, usage=usage, max_tokens=max_tokens)
         key = cache_key(
-            backend=self.name, model=self.model, prompt_hash=self.prompt_hash,
-            schema=response_model.model_json_schema(), article=self.article,
-            settings={**self.settings, "max_tokens": max_tokens}, messages=messages, step=step,
+            backend=self.name,
+            model=self.model,
+            prompt_hash=self.prompt_hash,
+            schema=response_model.model_json_schema(),
+            article=self.article,
+            settings={**self.settings, "max_tokens": max_tokens},
+            messages=messages,
+            step=step,
         )
         path = self._path(key)
         if self.mode in {"use", "replay"} and path.is_file():
@@ -131,12 +164,28 @@ class CachingBackend:
         try:
             result = self.inner.extract(messages, response_model, step=step, usage=local, max_tokens=max_tokens)
         except ExtractionFailed as exc:
-            self._write(path, {"status": "failed", "message": str(exc), "last_arguments": exc.last_arguments,
-                               "errors": exc.errors, "usage": _usage_dict(local), "step": step})
+            self._write(
+                path,
+                {
+                    "status": "failed",
+                    "message": str(exc),
+                    "last_arguments": exc.last_arguments,
+                    "errors": exc.errors,
+                    "usage": _usage_dict(local),
+                    "step": step,
+                },
+            )
             _merge(usage, local)
             raise
-        self._write(path, {"status": "ok", "output": result.model_dump(mode="json", by_alias=True),
-                           "usage": _usage_dict(local), "step": step})
+        self._write(
+            path,
+            {
+                "status": "ok",
+                "output": result.model_dump(mode="json", by_alias=True),
+                "usage": _usage_dict(local),
+                "step": step,
+            },
+        )
         _merge(usage, local)
         return result
 

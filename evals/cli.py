@@ -35,10 +35,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     mode = "off" if args.no_cache else "refresh" if args.refresh else "replay" if args.replay_only else "use"
-    summary = run_eval(RunOptions(
-        golden=args.golden, out=args.out, prompt_version=args.prompt, settings=settings, cache_mode=mode,
-        cache_dir=args.cache_dir, concurrency=args.concurrency, limit=args.limit, progress=not args.quiet,
-    ))
+    summary = run_eval(
+        RunOptions(
+            golden=args.golden,
+            out=args.out,
+            prompt_version=args.prompt,
+            settings=settings,
+            cache_mode=mode,
+            cache_dir=args.cache_dir,
+            concurrency=args.concurrency,
+            limit=args.limit,
+            progress=not args.quiet,
+        )
+    )
     _print_summary(summary, args.out)
     print(f"wall {summary['wall_s']} s, {summary['llm_calls']} LLM calls, cache {summary['cache']}")
     return 0

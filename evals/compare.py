@@ -74,14 +74,27 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
         if ci is not None and (ci[0] > 0 or ci[1] < 0):
             improved = (ci[0] > 0) == better
             verdict = "B better" if improved else "B worse"
-        metrics.append({"metric": name, "a": va, "b": vb, "delta": delta,
-                        "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)], "verdict": verdict})
+        metrics.append(
+            {
+                "metric": name,
+                "a": va,
+                "b": vb,
+                "delta": delta,
+                "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+                "verdict": verdict,
+            }
+        )
     changes = []
     for i in common:
         pa, pb = _article_points(scores_a[i]), _article_points(scores_b[i])
         if pa != pb or _why(scores_a[i], scores_b[i]):
-            changes.append({"id": i, "direction": "better" if pb > pa else "worse" if pb < pa else "changed",
-                            "why": _why(scores_a[i], scores_b[i])})
+            changes.append(
+                {
+                    "id": i,
+                    "direction": "better" if pb > pa else "worse" if pb < pa else "changed",
+                    "why": _why(scores_a[i], scores_b[i]),
+                }
+            )
     return {
         "a": {"run": str(run_a), "prompt_version": sa.get("prompt_version"), "model": sa.get("model")},
         "b": {"run": str(run_b), "prompt_version": sb.get("prompt_version"), "model": sb.get("model")},
@@ -96,9 +109,14 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
 
 def render_markdown(c: dict[str, Any]) -> str:
     a, b = c["a"], c["b"]
-    lines = [f"# opsum compare: A = {a['prompt_version']} ({a['run']}) vs B = {b['prompt_version']} ({b['run']})", "",
-             f"{c['articles']} articles in both runs. Deltas are B − A with a paired bootstrap 95% CI over articles.", "",
-             "| metric | A | B | Δ (B−A) | 95% CI of Δ | verdict |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"# opsum compare: A = {a['prompt_version']} ({a['run']}) vs B = {b['prompt_version']} ({b['run']})",
+        "",
+        f"{c['articles']} articles in both runs. Deltas are B − A with a paired bootstrap 95% CI over articles.",
+        "",
+        "| metric | A | B | Δ (B−A) | 95% CI of Δ | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for m in c["metrics"]:
         ci = f"[{fmt(m['ci95'][0])}, {fmt(m['ci95'][1])}]" if m["ci95"] else "–"
         lines.append(f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt(m['delta'])} | {ci} | {m['verdict']} |")
@@ -139,6 +157,8 @@ def render_html(c: dict[str, Any]) -> str:
             body.append(f"<p>{html.escape(line)}</p>")
     if in_table:
         body.append("</table>")
-    style = ("body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:1100px}"
-             "table{border-collapse:collapse}td{border:1px solid #ccc;padding:.25rem .6rem}")
+    style = (
+        "body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:1100px}"
+        "table{border-collapse:collapse}td{border:1px solid #ccc;padding:.25rem .6rem}"
+    )
     return f"<!doctype html><html><head><meta charset='utf-8'><title>opsum compare</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"

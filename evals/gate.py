@@ -12,8 +12,16 @@ from evals.metrics import HIGHER_IS_BETTER
 __all__ = ["GateResult", "gate", "GATED_RATES"]
 
 GATED_RATES = (
-    "numeric_accuracy", "qualifier_accuracy", "entity_precision", "entity_recall", "entity_f1",
-    "seizure_precision", "seizure_recall", "seizure_f1", "relevance_accuracy", "grounding_rate",
+    "numeric_accuracy",
+    "qualifier_accuracy",
+    "entity_precision",
+    "entity_recall",
+    "entity_f1",
+    "seizure_precision",
+    "seizure_recall",
+    "seizure_f1",
+    "relevance_accuracy",
+    "grounding_rate",
 )
 
 

@@ -183,8 +183,10 @@ def load_golden(path: Path | str = DEFAULT_GOLDEN) -> list[GoldItem]:
                     raise GoldenFormatError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
                 if not isinstance(record, dict):
                     raise GoldenFormatError(f"{path}:{n}: each line must be a JSON object")
-                record = {k: (json.dumps(v, ensure_ascii=False) if k in {"labels", "lenient"} else v)
-                          for k, v in record.items()}
+                record = {
+                    k: (json.dumps(v, ensure_ascii=False) if k in {"labels", "lenient"} else v)
+                    for k, v in record.items()
+                }
                 record["_line"] = n
                 dst.write(json.dumps(record, ensure_ascii=False) + "\n")
                 written += 1
@@ -192,8 +194,12 @@ def load_golden(path: Path | str = DEFAULT_GOLDEN) -> list[GoldItem]:
             raise GoldenFormatError(f"{path}: no articles in the file")
         features = None
         ds = datasets.load_dataset(
-            "json", data_files=str(flat), split="train", cache_dir=str(Path(tmp) / "cache"),
-            keep_in_memory=True, features=features,
+            "json",
+            data_files=str(flat),
+            split="train",
+            cache_dir=str(Path(tmp) / "cache"),
+            keep_in_memory=True,
+            features=features,
         )
         items = []
         seen: set[str] = set()

@@ -69,8 +69,14 @@ COUNT_METRICS: dict[str, Callable[[Sequence[ArticleScore]], int]] = {
 HIGHER_IS_BETTER = {name: True for name in METRICS} | {name: False for name in COUNT_METRICS}
 
 
-def bootstrap_ci(scores: Sequence[ArticleScore], metric: Callable[[Sequence[ArticleScore]], float | None],
-                 *, n: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
+def bootstrap_ci(
+    scores: Sequence[ArticleScore],
+    metric: Callable[[Sequence[ArticleScore]], float | None],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
     """Percentile bootstrap over articles."""
     if not scores:
         return None
@@ -90,9 +96,15 @@ def bootstrap_ci(scores: Sequence[ArticleScore], metric: Callable[[Sequence[Arti
     return lo, hi
 
 
-def paired_bootstrap(a: Sequence[ArticleScore], b: Sequence[ArticleScore],
-                     metric: Callable[[Sequence[ArticleScore]], float | None], *, n: int = 1000, seed: int = 0,
-                     level: float = 0.95) -> tuple[float, float] | None:
+def paired_bootstrap(
+    a: Sequence[ArticleScore],
+    b: Sequence[ArticleScore],
+    metric: Callable[[Sequence[ArticleScore]], float | None],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
     """CI of metric(b) - metric(a), resampling the same articles in both runs (a[i] and b[i] pair)."""
     if len(a) != len(b) or not a:
         raise ValueError("paired bootstrap needs the same articles, in the same order, in both runs")

@@ -18,9 +18,18 @@ from service.grounding import locate
 __all__ = ["write_reports", "metric_rows", "fmt"]
 
 _ORDER = [
-    "numeric_accuracy", "hallucinated_numbers", "missed_numbers", "qualifier_accuracy",
-    "entity_precision", "entity_recall", "entity_f1", "seizure_precision", "seizure_recall", "seizure_f1",
-    "relevance_accuracy", "grounding_rate",
+    "numeric_accuracy",
+    "hallucinated_numbers",
+    "missed_numbers",
+    "qualifier_accuracy",
+    "entity_precision",
+    "entity_recall",
+    "entity_f1",
+    "seizure_precision",
+    "seizure_recall",
+    "seizure_f1",
+    "relevance_accuracy",
+    "grounding_rate",
 ]
 
 
@@ -40,14 +49,30 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append((name, fmt(summary.get(name)), f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–"))
     for field in ENTITY_FIELDS:
         interval = ci.get(f"entity_f1.{field}")
-        rows.append((f"entity_f1 · {field}", fmt(summary.get("entity_f1_by_field", {}).get(field)),
-                     f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–"))
+        rows.append(
+            (
+                f"entity_f1 · {field}",
+                fmt(summary.get("entity_f1_by_field", {}).get(field)),
+                f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–",
+            )
+        )
     return rows
 
 
 def _run_lines(summary: dict[str, Any]) -> list[str]:
-    keys = ["model", "backend", "prompt_version", "prompt_hash", "llm_calls", "retries", "reasks",
-            "prompt_tokens", "completion_tokens", "wall_s", "errors"]
+    keys = [
+        "model",
+        "backend",
+        "prompt_version",
+        "prompt_hash",
+        "llm_calls",
+        "retries",
+        "reasks",
+        "prompt_tokens",
+        "completion_tokens",
+        "wall_s",
+        "errors",
+    ]
     lines = [f"- {k}: {summary[k]}" for k in keys if k in summary]
     if summary.get("latency_ms"):
         lines.append(f"- per-article latency (ms): {summary['latency_ms']}")
@@ -62,15 +87,22 @@ def _article_line(score: ArticleScore, row: dict[str, Any]) -> str:
         total.add(tally)
     warnings = len(row.get("meta", {}).get("warnings", []))
     err = row.get("error") or ""
-    return (f"| {score.id} | {score.numeric_correct}/{score.numeric_slots} | {score.hallucinated} | {score.missed} "
-            f"| {fmt(prf(total)[2])} | {warnings} | {err[:60]} |")
+    return (
+        f"| {score.id} | {score.numeric_correct}/{score.numeric_slots} | {score.hallucinated} | {score.missed} "
+        f"| {fmt(prf(total)[2])} | {warnings} | {err[:60]} |"
+    )
 
 
 def write_markdown(out: Path, summary: dict[str, Any], scores: list[ArticleScore], rows: list[dict[str, Any]]) -> None:
     lines = ["# opsum eval report", "", *_run_lines(summary), "", "| metric | value | 95% CI |", "|---|---|---|"]
     lines += [f"| {n} | {v} | {c} |" for n, v, c in metric_rows(summary)]
-    lines += ["", "## Articles", "", "| id | numbers right | hallucinated | missed | entity F1 | warnings | error |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Articles",
+        "",
+        "| id | numbers right | hallucinated | missed | entity F1 | warnings | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for score, row in zip(scores, rows, strict=True):
         lines.append(_article_line(score, row))
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -129,25 +161,40 @@ hallucinated {{ a.score.hallucinated }}, missed {{ a.score.missed }}{% if a.erro
 """
 
 
-def write_html(out: Path, summary: dict[str, Any], items: list[GoldItem], scores: list[ArticleScore],
-               rows: list[dict[str, Any]]) -> None:
+def write_html(
+    out: Path, summary: dict[str, Any], items: list[GoldItem], scores: list[ArticleScore], rows: list[dict[str, Any]]
+) -> None:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     articles = []
     for item, score, row in zip(items, scores, rows, strict=True):
-        marks = [(d.get("evidence"), d["outcome"] if d["outcome"] != "correct" else "correct",
-                  f"{d['field']}: {d['pred']} ({d['outcome']})") for d in score.details if d.get("evidence")]
-        articles.append({
-            "id": item.id, "title": item.title, "score": score, "error": row.get("error"),
-            "details": [d for d in score.details if not (d["outcome"] == "correct" and d["gold"] is None)],
-            "warnings": row.get("meta", {}).get("warnings", []),
-            "text_html": highlight(item.text, marks),
-        })
-    page = env.from_string(_HTML).render(s=summary, run_lines=_run_lines(summary), metric_rows=metric_rows(summary),
-                                         articles=articles)
+        marks = [
+            (
+                d.get("evidence"),
+                d["outcome"] if d["outcome"] != "correct" else "correct",
+                f"{d['field']}: {d['pred']} ({d['outcome']})",
+            )
+            for d in score.details
+            if d.get("evidence")
+        ]
+        articles.append(
+            {
+                "id": item.id,
+                "title": item.title,
+                "score": score,
+                "error": row.get("error"),
+                "details": [d for d in score.details if not (d["outcome"] == "correct" and d["gold"] is None)],
+                "warnings": row.get("meta", {}).get("warnings", []),
+                "text_html": highlight(item.text, marks),
+            }
+        )
+    page = env.from_string(_HTML).render(
+        s=summary, run_lines=_run_lines(summary), metric_rows=metric_rows(summary), articles=articles
+    )
     (out / "report.html").write_text(page, encoding="utf-8")
 
 
-def write_reports(out: Path, summary: dict[str, Any], items: list[GoldItem], rows: list[dict[str, Any]],
-                  scores: list[ArticleScore]) -> None:
+def write_reports(
+    out: Path, summary: dict[str, Any], items: list[GoldItem], rows: list[dict[str, Any]], scores: list[ArticleScore]
+) -> None:
     write_markdown(out, summary, scores, rows)
     write_html(out, summary, items, scores, rows)

@@ -75,13 +75,23 @@ def _predict(summariser_for: Any, item: GoldItem, prompt_version: str) -> dict[s
     started = time.perf_counter()
     try:
         result = summariser_for(item.text).summarise(item.text, title=item.title, prompt_version=prompt_version)
-        return {"id": item.id, "prediction": result.summary.model_dump(mode="json"), "meta": result.meta,
-                "error": None, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "id": item.id,
+            "prediction": result.summary.model_dump(mode="json"),
+            "meta": result.meta,
+            "error": None,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
     except CacheMiss:
         raise  # a replay-only run must fail loudly, not score empty articles
     except OpsumError as exc:
-        return {"id": item.id, "prediction": None, "meta": {}, "error": f"{type(exc).__name__}: {exc}",
-                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "id": item.id,
+            "prediction": None,
+            "meta": {},
+            "error": f"{type(exc).__name__}: {exc}",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
 
 def _score_row(item: GoldItem, row: dict[str, Any]) -> ArticleScore:
@@ -99,11 +109,18 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
     prompt = registry.get(opts.prompt_version or settings.prompt_version)
     name, model = describe_backend(settings)
     cache = CachingBackend(
-        lambda: make_backend(settings), name=name, model=model,
-        directory=opts.cache_dir or settings.cache_dir / "responses", mode=opts.cache_mode,
+        lambda: make_backend(settings),
+        name=name,
+        model=model,
+        directory=opts.cache_dir or settings.cache_dir / "responses",
+        mode=opts.cache_mode,
         prompt_hash=prompt.hash,
-        settings={"temperature": settings.temperature, "seed": settings.seed, "max_reasks": settings.max_reasks,
-                  "n_ctx": settings.n_ctx},
+        settings={
+            "temperature": settings.temperature,
+            "seed": settings.seed,
+            "max_reasks": settings.max_reasks,
+            "n_ctx": settings.n_ctx,
+        },
     )
 
     def summariser_for(text: str) -> Summariser:
@@ -173,14 +190,25 @@ def _latency_stats(values: list[float]) -> dict[str, float] | None:
     }
 
 
-def _finish(out: Path, golden: Path, items: list[GoldItem], rows: list[dict[str, Any]],
-            scores: list[ArticleScore], run_info: dict[str, Any]) -> dict[str, Any]:
+def _finish(
+    out: Path,
+    golden: Path,
+    items: list[GoldItem],
+    rows: list[dict[str, Any]],
+    scores: list[ArticleScore],
+    run_info: dict[str, Any],
+) -> dict[str, Any]:
     summary: dict[str, Any] = summarise_scores(scores)
     summary.update(run_info)
     summary["golden"] = {"path": str(golden), "sha256": _file_hash(golden)}
     summary["per_article"] = {
-        s.id: {"numeric_correct": s.numeric_correct, "numeric_slots": s.numeric_slots,
-               "hallucinated": s.hallucinated, "missed": s.missed} for s in scores
+        s.id: {
+            "numeric_correct": s.numeric_correct,
+            "numeric_slots": s.numeric_slots,
+            "hallucinated": s.hallucinated,
+            "missed": s.missed,
+        }
+        for s in scores
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_reports(out, summary, items, rows, scores)
@@ -202,7 +230,7 @@ def read_predictions(path: Path) -> dict[str, dict[str, Any]]:
                 data.pop("summary", None)  # SPEC §5: summary text may be missing or null
             summary = OperationSummary.model_validate(data)
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise PredictionsFormatError(f"{path}:{n}: expected {{\"id\": ..., \"summary\": {{...}}}} ({exc})") from exc
+            raise PredictionsFormatError(f'{path}:{n}: expected {{"id": ..., "summary": {{...}}}} ({exc})') from exc
         except ValidationError as exc:
             raise PredictionsFormatError(f"{path}:{n}: summary does not fit the schema: {exc.errors()[0]}") from exc
         preds[str(row["id"])] = summary.model_dump(mode="json")
@@ -215,7 +243,9 @@ def score_predictions(golden: Path, predictions: Path, out: Path) -> dict[str, A
     preds = read_predictions(predictions)
     unknown = sorted(set(preds) - {it.id for it in items})
     if unknown:
-        log.warning("%d predictions have ids not in the golden file (ignored): %s", len(unknown), ", ".join(unknown[:5]))
+        log.warning(
+            "%d predictions have ids not in the golden file (ignored): %s", len(unknown), ", ".join(unknown[:5])
+        )
     missing = [it.id for it in items if it.id not in preds]
     if missing:
         print(f"warning: {len(missing)} golden articles have no prediction; scored as empty", file=sys.stderr)
@@ -223,8 +253,13 @@ def score_predictions(golden: Path, predictions: Path, out: Path) -> dict[str, A
     rows = []
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
         for it in items:
-            row = {"id": it.id, "prediction": preds.get(it.id), "meta": {}, "error": None if it.id in preds else
-                   "no prediction", "latency_ms": None}
+            row = {
+                "id": it.id,
+                "prediction": preds.get(it.id),
+                "meta": {},
+                "error": None if it.id in preds else "no prediction",
+                "latency_ms": None,
+            }
             row["scores"] = _score_row(it, row).to_dict()
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             rows.append(row)

@@ -33,13 +33,44 @@ ENTITY_FIELDS = ("operation_name", "agencies", "countries", "crime_types")
 # Unit conversion for seizures: masses to kg; counted things to "items"; currencies by ISO code.
 _MASS_KG = {"g": 0.001, "kg": 1.0, "tonnes": 1000.0, "lb": 0.45359237, "oz": 0.028349523125}
 _UNIT_ALIASES = {
-    "gram": "g", "grams": "g", "gr": "g", "kilogram": "kg", "kilograms": "kg", "kilos": "kg", "kgs": "kg",
-    "tonne": "tonnes", "ton": "tonnes", "tons": "tonnes", "t": "tonnes", "metric tons": "tonnes",
-    "lbs": "lb", "pound": "lb", "pounds": "lb", "ounces": "oz",
-    "€": "EUR", "euro": "EUR", "euros": "EUR", "$": "USD", "us$": "USD", "dollars": "USD", "£": "GBP",
-    "pounds sterling": "GBP", "₹": "INR", "rs": "INR", "rupees": "INR", "bitcoin": "BTC", "btc": "BTC",
-    "item": "items", "items": "items", "units": "items", "unit": "items", "pieces": "items", "pcs": "items",
-    "rounds": "items", "round": "items", "": "items",
+    "gram": "g",
+    "grams": "g",
+    "gr": "g",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "kilos": "kg",
+    "kgs": "kg",
+    "tonne": "tonnes",
+    "ton": "tonnes",
+    "tons": "tonnes",
+    "t": "tonnes",
+    "metric tons": "tonnes",
+    "lbs": "lb",
+    "pound": "lb",
+    "pounds": "lb",
+    "ounces": "oz",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "us$": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "pounds sterling": "GBP",
+    "₹": "INR",
+    "rs": "INR",
+    "rupees": "INR",
+    "bitcoin": "BTC",
+    "btc": "BTC",
+    "item": "items",
+    "items": "items",
+    "units": "items",
+    "unit": "items",
+    "pieces": "items",
+    "pcs": "items",
+    "rounds": "items",
+    "round": "items",
+    "": "items",
 }
 _ITEM_STOPWORDS = {"of", "and", "the", "a", "an", "in", "seized", "items", "item", "worth", "other", "with"}
 
@@ -139,8 +170,7 @@ def match_seizures(pred: list[Seizure], gold: GoldItem) -> tuple[dict[int, int],
                 used.add(pi)
                 break
     lenient_hits = {
-        pi for pi, p in enumerate(pred)
-        if pi not in used and any(seizures_match(p, ls) for ls in gold.lenient_seizures)
+        pi for pi, p in enumerate(pred) if pi not in used and any(seizures_match(p, ls) for ls in gold.lenient_seizures)
     }
     return matched, lenient_hits
 
@@ -163,10 +193,15 @@ def score_numbers(pred: OperationSummary, gold: GoldItem, score: ArticleScore) -
         else:
             outcome = "wrong"
         _tally(score, outcome)
-        score.details.append({
-            "field": name, "gold": None if g is None else g.value, "pred": None if p is None else p.value,
-            "outcome": outcome, "evidence": None if p is None else p.evidence,
-        })
+        score.details.append(
+            {
+                "field": name,
+                "gold": None if g is None else g.value,
+                "pred": None if p is None else p.value,
+                "outcome": outcome,
+                "evidence": None if p is None else p.evidence,
+            }
+        )
 
     matched, lenient_hits = match_seizures(pred.seizures, gold)
     for gi, g in enumerate(gold.seizures):
@@ -180,26 +215,39 @@ def score_numbers(pred: OperationSummary, gold: GoldItem, score: ArticleScore) -
             score.qualifier_correct += int(p.qualifier == g.qualifier)
         else:
             _tally(score, "missed")
-        score.details.append({
-            "field": "seizure", "item": g.item, "gold": g.quantity, "unit": g.unit,
-            "pred": pred.seizures[matched[gi]].quantity if gi in matched else None,
-            "outcome": "correct" if gi in matched else "missed",
-            "evidence": pred.seizures[matched[gi]].evidence if gi in matched else None,
-        })
+        score.details.append(
+            {
+                "field": "seizure",
+                "item": g.item,
+                "gold": g.quantity,
+                "unit": g.unit,
+                "pred": pred.seizures[matched[gi]].quantity if gi in matched else None,
+                "outcome": "correct" if gi in matched else "missed",
+                "evidence": pred.seizures[matched[gi]].evidence if gi in matched else None,
+            }
+        )
     matched_preds = set(matched.values())
     for pi, p in enumerate(pred.seizures):
         if p.quantity is not None and pi not in matched_preds and pi not in lenient_hits:
             score.hallucinated += 1
-            score.details.append({
-                "field": "seizure", "item": p.item, "gold": None, "pred": p.quantity, "unit": p.unit,
-                "outcome": "hallucinated", "evidence": p.evidence,
-            })
+            score.details.append(
+                {
+                    "field": "seizure",
+                    "item": p.item,
+                    "gold": None,
+                    "pred": p.quantity,
+                    "unit": p.unit,
+                    "outcome": "hallucinated",
+                    "evidence": p.evidence,
+                }
+            )
 
     # seizure precision / recall
     score.seizures.tp += len(matched)
     score.seizures.fn += len(gold.seizures) - len(matched)
     score.seizures.fp += sum(
-        1 for pi in range(len(pred.seizures))
+        1
+        for pi in range(len(pred.seizures))
         if pi not in matched_preds and pi not in lenient_hits and not _lenient_item_only(pred.seizures[pi], gold)
     )
 
@@ -222,8 +270,9 @@ def _tally(score: ArticleScore, outcome: str) -> None:
         score.wrong += 1
 
 
-def _match_names(pred: list[str], gold: list[tuple[str, ...]], lenient: tuple[str, ...],
-                 norm: Any = normalise_name) -> EntityTally:
+def _match_names(
+    pred: list[str], gold: list[tuple[str, ...]], lenient: tuple[str, ...], norm: Any = normalise_name
+) -> EntityTally:
     """Micro tallies for one entity field: each gold entry is a tuple of accepted names."""
     tally = EntityTally()
     gold_keys = [{norm(n) for n in names} for names in gold]
@@ -259,7 +308,9 @@ def score_entities(pred: OperationSummary, gold: GoldItem, score: ArticleScore) 
         list(pred.countries), [(c,) for c in gold.countries], gold.lenient_countries, norm=_country_key
     )
     score.entities["crime_types"] = _match_names(
-        [c.value for c in pred.crime_types], [(c,) for c in gold.crime_types], gold.lenient_crime_types,
+        [c.value for c in pred.crime_types],
+        [(c,) for c in gold.crime_types],
+        gold.lenient_crime_types,
         norm=lambda s: s,
     )
 

@@ -25,8 +25,11 @@ __all__ = ["main", "add_backend_options", "settings_from_args"]
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
     """The flags every command that calls a model shares (they override OPSUM_* variables)."""
-    p.add_argument("--backend", choices=["embedded", "openai"], help="default: embedded, or openai when "
-                   "--base-url/--model or OPSUM_BASE_URL/OPSUM_MODEL is set")
+    p.add_argument(
+        "--backend",
+        choices=["embedded", "openai"],
+        help="default: embedded, or openai when --base-url/--model or OPSUM_BASE_URL/OPSUM_MODEL is set",
+    )
     p.add_argument("--model", help="model name for the openai backend (OPSUM_MODEL)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (OPSUM_BASE_URL)")
     p.add_argument("--model-path", type=Path, help="a GGUF file for the embedded backend (OPSUM_MODEL_PATH)")

@@ -34,8 +34,10 @@ def span_in_text(span: str | None, text: str) -> bool:
     return normalise_text(span).casefold() in normalise_text(text).casefold()
 
 
-_SNAP_STOP = frozenset("the a an of and in on at to for by with from were was is are has have had been be "
-                       "that this which who as it its their they".split())
+_SNAP_STOP = frozenset(
+    "the a an of and in on at to for by with from were was is are has have had been be "
+    "that this which who as it its their they".split()
+)
 
 
 def _content_tokens(text: str) -> set[str]:
@@ -156,10 +158,12 @@ def _seizure_problem(seizure: Seizure, article: str) -> str | None:
     if _in_injection(seizure.evidence, article):
         return f"evidence {seizure.evidence!r} is part of an instruction inside the article, not a reported fact"
     if _matching_mention(seizure.quantity, seizure.evidence) is None:
-        stated = ", ".join(f"{m.text} (= {m.value:g}{' ' + m.unit if m.unit else ''})" for m in values_in(seizure.evidence))
+        stated = ", ".join(
+            f"{m.text} (= {m.value:g}{' ' + m.unit if m.unit else ''})" for m in values_in(seizure.evidence)
+        )
         return (
             f"evidence {seizure.evidence!r} states {stated or 'no number'}, not {seizure.quantity:g}; "
-            "the quantity must be the number in the quote (\"€14 million\" is 14000000)"
+            'the quantity must be the number in the quote ("€14 million" is 14000000)'
         )
     return None
 
@@ -190,7 +194,10 @@ def problems(summary: OperationSummary, article: str) -> list[Problem]:
             found.append(Problem(f"seizures[{i}]", msg))
     if summary.operation_name and not _name_in_article(summary.operation_name, article):
         found.append(
-            Problem("operation_name", f"{summary.operation_name!r} is not in the article; use the code name as written, or null")
+            Problem(
+                "operation_name",
+                f"{summary.operation_name!r} is not in the article; use the code name as written, or null",
+            )
         )
     for field in ("start_date", "end_date"):
         date = getattr(summary, field)
@@ -310,6 +317,12 @@ def _keep_agency(name: str, article: str, warnings: list[str]) -> bool:
 
 def _has_content(s: OperationSummary) -> bool:
     return bool(
-        s.operation_name or s.crime_types or s.agencies or s.countries or s.seizures
-        or s.start_date or s.end_date or any(getattr(s, f) is not None for f in COUNT_FIELDS)
+        s.operation_name
+        or s.crime_types
+        or s.agencies
+        or s.countries
+        or s.seizures
+        or s.start_date
+        or s.end_date
+        or any(getattr(s, f) is not None for f in COUNT_FIELDS)
     )

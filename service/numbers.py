@@ -41,63 +41,175 @@ class NumberMention:
 
 
 _UNITS_WORD = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
     "nineteen": 19,
 }
 _TENS_WORD = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _SCALE_WORD = {
-    "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
-    "lakh": 100_000, "lakhs": 100_000, "crore": 10_000_000, "crores": 10_000_000,
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "lakh": 100_000,
+    "lakhs": 100_000,
+    "crore": 10_000_000,
+    "crores": 10_000_000,
 }
 _SCALE_SUFFIX = {
-    "k": 1_000, "thousand": 1_000, "m": 1_000_000, "mn": 1_000_000, "mln": 1_000_000,
-    "million": 1_000_000, "millions": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000,
-    "billion": 1_000_000_000, "lakh": 100_000, "lakhs": 100_000, "crore": 10_000_000,
-    "crores": 10_000_000, "hundred": 100,
+    "k": 1_000,
+    "thousand": 1_000,
+    "m": 1_000_000,
+    "mn": 1_000_000,
+    "mln": 1_000_000,
+    "million": 1_000_000,
+    "millions": 1_000_000,
+    "bn": 1_000_000_000,
+    "b": 1_000_000_000,
+    "billion": 1_000_000_000,
+    "lakh": 100_000,
+    "lakhs": 100_000,
+    "crore": 10_000_000,
+    "crores": 10_000_000,
+    "hundred": 100,
 }
 
 # Currency markers before the number ("€14", "US$ 3", "Rs. 12") and after it ("12 euros").
 _CURRENCY_PREFIX = {
-    "€": "EUR", "eur": "EUR", "$": "USD", "us$": "USD", "usd": "USD", "£": "GBP", "gbp": "GBP",
-    "₹": "INR", "rs": "INR", "rs.": "INR", "inr": "INR", "¥": "JPY", "chf": "CHF", "a$": "AUD",
-    "c$": "CAD", "r$": "BRL",
+    "€": "EUR",
+    "eur": "EUR",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "₹": "INR",
+    "rs": "INR",
+    "rs.": "INR",
+    "inr": "INR",
+    "¥": "JPY",
+    "chf": "CHF",
+    "a$": "AUD",
+    "c$": "CAD",
+    "r$": "BRL",
 }
 _CURRENCY_SUFFIX = {
-    "euro": "EUR", "euros": "EUR", "eur": "EUR", "dollars": "USD", "dollar": "USD", "usd": "USD",
-    "gbp": "GBP", "sterling": "GBP", "rupees": "INR", "rupee": "INR", "inr": "INR",
-    "btc": "BTC", "bitcoin": "BTC", "bitcoins": "BTC", "eth": "ETH", "ether": "ETH",
-    "usdt": "USDT", "chf": "CHF", "francs": "CHF", "yen": "JPY", "zloty": "PLN", "pln": "PLN",
-    "kuna": "HRK", "lira": "TRY", "rand": "ZAR", "pesos": "MXN", "reais": "BRL",
+    "euro": "EUR",
+    "euros": "EUR",
+    "eur": "EUR",
+    "dollars": "USD",
+    "dollar": "USD",
+    "usd": "USD",
+    "gbp": "GBP",
+    "sterling": "GBP",
+    "rupees": "INR",
+    "rupee": "INR",
+    "inr": "INR",
+    "btc": "BTC",
+    "bitcoin": "BTC",
+    "bitcoins": "BTC",
+    "eth": "ETH",
+    "ether": "ETH",
+    "usdt": "USDT",
+    "chf": "CHF",
+    "francs": "CHF",
+    "yen": "JPY",
+    "zloty": "PLN",
+    "pln": "PLN",
+    "kuna": "HRK",
+    "lira": "TRY",
+    "rand": "ZAR",
+    "pesos": "MXN",
+    "reais": "BRL",
 }
 _MASS_UNITS = {
-    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
-    "kilogrammes": "kg", "g": "g", "gr": "g", "grams": "g", "gram": "g", "grammes": "g",
-    "t": "tonnes", "tonne": "tonnes", "tonnes": "tonnes", "ton": "tonnes", "tons": "tonnes",
-    "metric tons": "tonnes", "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb",
-    "litres": "litres", "liters": "litres", "litre": "litres", "liter": "litres", "l": "litres",
-    "ml": "ml", "oz": "oz", "ounces": "oz",
+    "kg": "kg",
+    "kgs": "kg",
+    "kilo": "kg",
+    "kilos": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "kilogrammes": "kg",
+    "g": "g",
+    "gr": "g",
+    "grams": "g",
+    "gram": "g",
+    "grammes": "g",
+    "t": "tonnes",
+    "tonne": "tonnes",
+    "tonnes": "tonnes",
+    "ton": "tonnes",
+    "tons": "tonnes",
+    "metric tons": "tonnes",
+    "lb": "lb",
+    "lbs": "lb",
+    "pound": "lb",
+    "pounds": "lb",
+    "litres": "litres",
+    "liters": "litres",
+    "litre": "litres",
+    "liter": "litres",
+    "l": "litres",
+    "ml": "ml",
+    "oz": "oz",
+    "ounces": "oz",
 }
 
 _QUALIFIERS_BEFORE: list[tuple[str, Qualifier]] = [
-    ("no fewer than", Qualifier.lower_bound), ("no less than", Qualifier.lower_bound),
-    ("more than", Qualifier.lower_bound), ("upwards of", Qualifier.lower_bound),
-    ("in excess of", Qualifier.lower_bound), ("at least", Qualifier.lower_bound),
-    ("over", Qualifier.lower_bound), ("above", Qualifier.lower_bound),
-    ("nearly", Qualifier.upper_bound), ("almost", Qualifier.upper_bound),
-    ("up to", Qualifier.upper_bound), ("just under", Qualifier.upper_bound),
-    ("fewer than", Qualifier.upper_bound), ("less than", Qualifier.upper_bound),
-    ("under", Qualifier.upper_bound), ("close to", Qualifier.upper_bound),
-    ("approximately", Qualifier.approximate), ("approx.", Qualifier.approximate),
-    ("an estimated", Qualifier.approximate), ("estimated", Qualifier.approximate),
-    ("around", Qualifier.approximate), ("about", Qualifier.approximate),
-    ("roughly", Qualifier.approximate), ("some", Qualifier.approximate),
-    ("circa", Qualifier.approximate), ("c.", Qualifier.approximate),
-    ("an approximate", Qualifier.approximate), ("nearly some", Qualifier.approximate),
+    ("no fewer than", Qualifier.lower_bound),
+    ("no less than", Qualifier.lower_bound),
+    ("more than", Qualifier.lower_bound),
+    ("upwards of", Qualifier.lower_bound),
+    ("in excess of", Qualifier.lower_bound),
+    ("at least", Qualifier.lower_bound),
+    ("over", Qualifier.lower_bound),
+    ("above", Qualifier.lower_bound),
+    ("nearly", Qualifier.upper_bound),
+    ("almost", Qualifier.upper_bound),
+    ("up to", Qualifier.upper_bound),
+    ("just under", Qualifier.upper_bound),
+    ("fewer than", Qualifier.upper_bound),
+    ("less than", Qualifier.upper_bound),
+    ("under", Qualifier.upper_bound),
+    ("close to", Qualifier.upper_bound),
+    ("approximately", Qualifier.approximate),
+    ("approx.", Qualifier.approximate),
+    ("an estimated", Qualifier.approximate),
+    ("estimated", Qualifier.approximate),
+    ("around", Qualifier.approximate),
+    ("about", Qualifier.approximate),
+    ("roughly", Qualifier.approximate),
+    ("some", Qualifier.approximate),
+    ("circa", Qualifier.approximate),
+    ("c.", Qualifier.approximate),
+    ("an approximate", Qualifier.approximate),
+    ("nearly some", Qualifier.approximate),
 ]
 
 _MONTHS = (
@@ -105,11 +217,12 @@ _MONTHS = (
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 
-_WORD_NUMBER = (
-    r"(?:" + "|".join(sorted(list(_UNITS_WORD) + list(_TENS_WORD), key=len, reverse=True)) + r")"
-)
+_WORD_NUMBER = r"(?:" + "|".join(sorted(list(_UNITS_WORD) + list(_TENS_WORD), key=len, reverse=True)) + r")"
 _WORD_SEQ = re.compile(
-    r"\b(?:a\s+|one\s+)?" + _WORD_NUMBER + r"(?:(?:[\s-]+(?:and\s+)?)(?:" + _WORD_NUMBER
+    r"\b(?:a\s+|one\s+)?"
+    + _WORD_NUMBER
+    + r"(?:(?:[\s-]+(?:and\s+)?)(?:"
+    + _WORD_NUMBER
     + r"|hundred|thousand|million|billion|lakhs?|crores?)\b)*\b"
     + r"|\ba\s+(?:hundred|thousand|million|billion)\b",
     re.IGNORECASE,
@@ -220,8 +333,10 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
         before,
     ):
         return "identifier"  # addresses and references: "Sector 137", "Article 3"
-    if unit is None and raw[:1].isdigit() and (
-        re.match(r"^[-/]\d", after) or re.search(r"\d[-/]$", text[max(0, start - 2) : start])
+    if (
+        unit is None
+        and raw[:1].isdigit()
+        and (re.match(r"^[-/]\d", after) or re.search(r"\d[-/]$", text[max(0, start - 2) : start]))
     ):
         return "identifier"  # phone numbers, case numbers: "1-877-792-2873"
     if unit is None and re.fullmatch(r"one|a", raw.strip(), re.IGNORECASE) and re.match(r"^\s+of\b", after):
@@ -235,9 +350,7 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
             return "age"
         if re.search(r"\baged?\s*$|\bages?\b(?: of| from| between)?[\s\d,and-]*(?:to|and)?\s*$", before):
             return "age"
-        if re.match(
-            r"^[\s-]*(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b", after
-        ):
+        if re.match(r"^[\s-]*(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b", after):
             return "duration"
         if re.match(r"^\s*(?:%|per\s*cent|percent)", after):
             return "percent"
@@ -250,12 +363,18 @@ def _unit_after(text: str, end: int) -> tuple[str | None, float, int]:
     pos = end
     m = re.match(
         r"[ \u00a0]?(k|m|mn|mln|bn|b|thousand|million|millions|billion|lakhs?|crores?)\b",
-        text[pos:], re.IGNORECASE,
+        text[pos:],
+        re.IGNORECASE,
     )
     if m:
         word = m.group(1).lower()
         # a bare "m" or "b" is a scale only when glued to the number ("$2.3m")
-        if word in {"m", "b"} and m.group(0).startswith((" ", "\u00a0")) or word == "m" and re.match(r"[ \u00a0]?m\s*(?:of|long|high|wide|deep)\b", text[pos:]):
+        if (
+            word in {"m", "b"}
+            and m.group(0).startswith((" ", "\u00a0"))
+            or word == "m"
+            and re.match(r"[ \u00a0]?m\s*(?:of|long|high|wide|deep)\b", text[pos:])
+        ):
             m = None
         if m:
             multiplier = _SCALE_SUFFIX[word]
@@ -288,8 +407,7 @@ def _iso_currencies() -> frozenset[str]:
 
 def _currency_before(text: str, start: int) -> tuple[str | None, int]:
     window = text[max(0, start - 6) : start]
-    m = re.search(r"(US\$|A\$|C\$|R\$|[€$£₹¥]|\b(?:EUR|USD|GBP|INR|CHF|Rs\.?))[ \u00a0]?$", window,
-                  re.IGNORECASE)
+    m = re.search(r"(US\$|A\$|C\$|R\$|[€$£₹¥]|\b(?:EUR|USD|GBP|INR|CHF|Rs\.?))[ \u00a0]?$", window, re.IGNORECASE)
     if m:
         return _CURRENCY_PREFIX.get(m.group(1).lower()), start - (len(window) - m.start())
     m = re.search(r"\b([A-Z]{3})[ \u00a0]?$", window)  # any ISO 4217 code: "CZK 11.4m", "RSD 450,000"

@@ -106,9 +106,11 @@ class PromptRegistry:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._versions = {
-            p.name: load_version(p) for p in sorted(root.iterdir()) if (p / "meta.toml").is_file()
-        } if root.is_dir() else {}
+        self._versions = (
+            {p.name: load_version(p) for p in sorted(root.iterdir()) if (p / "meta.toml").is_file()}
+            if root.is_dir()
+            else {}
+        )
 
     def versions(self) -> list[str]:
         return list(self._versions)

@@ -104,9 +104,7 @@ class Agency(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(min_length=1, max_length=120, description="The agency as the article names it.")
-    country: str | None = Field(
-        default=None, max_length=60, description="Its country; null for international bodies."
-    )
+    country: str | None = Field(default=None, max_length=60, description="Its country; null for international bodies.")
     role: Role = Role.participant
 
 
@@ -165,9 +163,7 @@ class OperationSummary(BaseModel):
         self.crime_types = list(dict.fromkeys(self.crime_types))
         self.countries = _unique(self.countries, key=normalise_name)
         self.agencies = _unique(self.agencies, key=lambda a: normalise_name(a.name))
-        self.seizures = _unique(
-            self.seizures, key=lambda s: (normalise_name(s.item), s.quantity, s.unit)
-        )
+        self.seizures = _unique(self.seizures, key=lambda s: (normalise_name(s.item), s.quantity, s.unit))
         return self
 
     def counts(self) -> dict[str, Count | None]:

@@ -33,8 +33,13 @@ class SummaryResult:
 class Summariser:
     """Holds one backend (the embedded model is loaded once) and the prompt registry."""
 
-    def __init__(self, settings: Settings | None = None, *, backend: Backend | None = None,
-                 registry: PromptRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        backend: Backend | None = None,
+        registry: PromptRegistry | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self.registry = registry or PromptRegistry(self.settings.prompts_dir)
         self._backend = backend
@@ -54,8 +59,9 @@ class Summariser:
         article = check_article(text, self.settings.max_chars)
         prompt = self.prompt(prompt_version)
         backend = self.backend
-        ctx = RunContext(article=article, title=title, prompt=prompt, backend=backend,
-                         max_tokens=self.settings.max_tokens)
+        ctx = RunContext(
+            article=article, title=title, prompt=prompt, backend=backend, max_tokens=self.settings.max_tokens
+        )
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")
@@ -83,7 +89,12 @@ class Summariser:
         }
         log.info(
             "summarised chars=%d prompt=%s calls=%d tokens=%d+%d ms=%.0f warnings=%d",
-            len(article), prompt.version, ctx.usage.llm_calls, ctx.usage.prompt_tokens,
-            ctx.usage.completion_tokens, elapsed_ms, len(ctx.warnings),
+            len(article),
+            prompt.version,
+            ctx.usage.llm_calls,
+            ctx.usage.prompt_tokens,
+            ctx.usage.completion_tokens,
+            elapsed_ms,
+            len(ctx.warnings),
         )
         return SummaryResult(summary=summary, meta=meta)

@@ -96,5 +96,4 @@ class Admission:
         self.running -= 1
 
     def stats(self) -> dict[str, int]:
-        return {"slots": self.slots, "running": self.running, "waiting": self.waiting,
-                "queue_size": self.queue_size}
+        return {"slots": self.slots, "running": self.running, "waiting": self.waiting, "queue_size": self.queue_size}

@@ -61,8 +61,10 @@ def _lifespan(state: ServiceState) -> Any:
         await anyio.to_thread.run_sync(_load_backend, state)
         async with anyio.create_task_group() as jobs:
             state.runner = Runner(
-                Admission(state.slots, state.service.queue_size), jobs,
-                default_retry_after=state.service.retry_after_s, poll_s=state.service.disconnect_poll_s,
+                Admission(state.slots, state.service.queue_size),
+                jobs,
+                default_retry_after=state.service.retry_after_s,
+                poll_s=state.service.disconnect_poll_s,
             )
             log.info("serving: %d slot(s), queue of %d", state.slots, state.service.queue_size)
             try:
@@ -83,11 +85,16 @@ def _document(app: FastAPI, *, bearer: bool) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = build()
-        request_id = {"description": "the request's ID (the client's X-Request-ID if it sent a plain one)",
-                      "schema": {"type": "string"}}
+        request_id = {
+            "description": "the request's ID (the client's X-Request-ID if it sent a plain one)",
+            "schema": {"type": "string"},
+        }
         if bearer:
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiKey"] = {
-                "type": "http", "scheme": "bearer", "description": "one of OPSUM_API_KEYS"}
+                "type": "http",
+                "scheme": "bearer",
+                "description": "one of OPSUM_API_KEYS",
+            }
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 if bearer and path.startswith("/v1/"):
@@ -99,15 +106,20 @@ def _document(app: FastAPI, *, bearer: bool) -> None:
                     response.setdefault("headers", {})["X-Request-ID"] = request_id
                     if code == "429":
                         response["headers"]["Retry-After"] = {
-                            "description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+                            "description": "seconds to wait before retrying",
+                            "schema": {"type": "integer"},
+                        }
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings | None = None, service_settings: ServiceSettings | None = None,
-               summariser: Summariser | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    service_settings: ServiceSettings | None = None,
+    summariser: Summariser | None = None,
+) -> FastAPI:
     """The app. `summariser` defaults to one built from `settings`; its backend loads at start-up."""
     settings = settings or (summariser.settings if summariser else Settings())
     service = service_settings or ServiceSettings()
@@ -119,7 +131,10 @@ def create_app(settings: Settings | None = None, service_settings: ServiceSettin
             f"{slots} running + {service.queue_size} waiting; raise OPSUM_QUEUE_SIZE or lower OPSUM_BATCH_MAX"
         )
     state = ServiceState(
-        settings=settings, service=service, summariser=summariser, slots=slots,
+        settings=settings,
+        service=service,
+        summariser=summariser,
+        slots=slots,
         examples=load_examples(service.examples_path, service.examples_max),
     )
     page = PAGE.read_text(encoding="utf-8")
@@ -133,11 +148,16 @@ def create_app(settings: Settings | None = None, service_settings: ServiceSettin
     }
     middleware = [Middleware(RequestContext)]
     if service.cors_origins:
-        middleware.append(Middleware(
-            CORSMiddleware, allow_origins=service.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
-        ))
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=service.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+                max_age=600,
+            )
+        )
     middleware.append(Middleware(Guard, keys=service.keys(), body_rules=body_rules))
 
     app = FastAPI(

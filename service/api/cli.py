@@ -23,8 +23,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 for any free port)")
-    p.add_argument("--graceful-timeout", type=float, default=None, metavar="SECONDS",
-                   help="on shutdown, wait at most this long for requests in flight (default: until they finish)")
+    p.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on shutdown, wait at most this long for requests in flight (default: until they finish)",
+    )
     add_backend_options(p)
     p.set_defaults(func=run_serve)
     return p

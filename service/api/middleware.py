@@ -66,8 +66,9 @@ class RequestContext:
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), path)
             if not status:
-                response = problem_response(problem_from_exception(RuntimeError()), instance=path,
-                                            request_id=request_id)
+                response = problem_response(
+                    problem_from_exception(RuntimeError()), instance=path, request_id=request_id
+                )
                 await response(scope, receive, send_with_headers)
         finally:
             ms = (time.perf_counter() - started) * 1000
@@ -85,24 +86,34 @@ class BodyRule:
 
 def _check_content_type(value: str | None) -> None:
     if not value:
-        raise ProblemError(415, "unsupported-media-type",
-                           "the request has no Content-Type: send JSON with 'Content-Type: application/json'")
+        raise ProblemError(
+            415,
+            "unsupported-media-type",
+            "the request has no Content-Type: send JSON with 'Content-Type: application/json'",
+        )
     media, _, params = value.partition(";")
     media = media.strip().lower()
     if not (media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
-        raise ProblemError(415, "unsupported-media-type",
-                           f"the body must be JSON ('Content-Type: application/json'), not {media[:80]!r}")
+        raise ProblemError(
+            415,
+            "unsupported-media-type",
+            f"the body must be JSON ('Content-Type: application/json'), not {media[:80]!r}",
+        )
     for param in params.split(";"):
         name, _, charset = param.partition("=")
         if name.strip().lower() == "charset" and charset.strip().strip('"').lower() not in {"utf-8", "utf8"}:
-            raise ProblemError(415, "unsupported-media-type",
-                               f"the body must be UTF-8 JSON, not charset {charset.strip()[:40]!r}")
+            raise ProblemError(
+                415, "unsupported-media-type", f"the body must be UTF-8 JSON, not charset {charset.strip()[:40]!r}"
+            )
 
 
 def _too_large(size: int | str, rule: BodyRule) -> ProblemError:
-    return ProblemError(413, "body-too-large",
-                        f"the body has {size} bytes, over the limit of {rule.limit}: {rule.hint}",
-                        limit=rule.limit)
+    return ProblemError(
+        413,
+        "body-too-large",
+        f"the body has {size} bytes, over the limit of {rule.limit}: {rule.hint}",
+        limit=rule.limit,
+    )
 
 
 async def _read_body(receive: Receive, rule: BodyRule) -> bytes | None:
@@ -137,8 +148,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, *, keys: list[bytes], body_rules: dict[str, BodyRule],
-                 prefix: str = "/v1") -> None:
+    def __init__(
+        self, app: ASGIApp, *, keys: list[bytes], body_rules: dict[str, BodyRule], prefix: str = "/v1"
+    ) -> None:
         self.app = app
         self.keys = keys
         self.body_rules = body_rules
@@ -175,7 +187,9 @@ class Guard:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ProblemError(422, "malformed-json",
-                                   f"the body is not UTF-8 (invalid byte at position {exc.start}): "
-                                   "send JSON encoded as UTF-8") from None
+                raise ProblemError(
+                    422,
+                    "malformed-json",
+                    f"the body is not UTF-8 (invalid byte at position {exc.start}): send JSON encoded as UTF-8",
+                ) from None
         return body

@@ -55,8 +55,9 @@ class ArticleFields(BaseModel):
         return _valid_unicode(value)
 
 
-def request_models(prompt_versions: list[str], default_version: str,
-                   batch_max: int) -> tuple[type[ArticleFields], type[BaseModel]]:
+def request_models(
+    prompt_versions: list[str], default_version: str, batch_max: int
+) -> tuple[type[ArticleFields], type[BaseModel]]:
     """`(SummariseRequest, BatchRequest)` for this server's prompt versions and batch bound."""
     version_type: Any = Literal.__getitem__(tuple(prompt_versions)) if prompt_versions else str  # type: ignore[attr-defined]
     version_field = (
@@ -64,10 +65,13 @@ def request_models(prompt_versions: list[str], default_version: str,
         Field(default=None, description=f"a prompt version from GET /v1/prompts; default {default_version}"),
     )
     summarise = create_model(
-        "SummariseRequest", __base__=ArticleFields, prompt_version=version_field,
+        "SummariseRequest",
+        __base__=ArticleFields,
+        prompt_version=version_field,
     )
     item = create_model(
-        "BatchItem", __base__=summarise,
+        "BatchItem",
+        __base__=summarise,
         # no minLength/pattern here: a blank item is that item's 422, not the whole batch's
         text=(str, Field(description="the article's full text; an unusable one gets its own problem")),
         id=(str | None, Field(default=None, max_length=200, description="your ID, echoed in the result")),
@@ -75,8 +79,14 @@ def request_models(prompt_versions: list[str], default_version: str,
     batch = create_model(
         "BatchRequest",
         __config__=ConfigDict(extra="ignore"),
-        items=(list[item], Field(min_length=1, max_length=batch_max,  # type: ignore[valid-type]
-                                 description=f"1 to {batch_max} articles")),
+        items=(
+            list[item],
+            Field(
+                min_length=1,
+                max_length=batch_max,  # type: ignore[valid-type]
+                description=f"1 to {batch_max} articles",
+            ),
+        ),
     )
     return summarise, batch
 

@@ -73,8 +73,16 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise to answer with a problem. `extra` members are added to the body (RFC 9457 extensions)."""
 
-    def __init__(self, status: int, slug: str, detail: str, *, title: str | None = None,
-                 headers: Mapping[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.slug = slug
@@ -120,8 +128,9 @@ def problem_from_exception(exc: BaseException) -> ProblemError:
         return ProblemError(502, "backend-unavailable", f"the model backend failed: {exc}")
     if isinstance(exc, BackendError):
         return ProblemError(502, "backend-error", f"the model backend failed: {exc}")
-    return ProblemError(500, "internal-error",
-                        "an unexpected error; the server log has the details under this request_id")
+    return ProblemError(
+        500, "internal-error", "an unexpected error; the server log has the details under this request_id"
+    )
 
 
 def problem_response(problem: ProblemError, *, instance: str | None, request_id: str | None) -> Response:
@@ -151,21 +160,18 @@ def _validation_problem(exc: RequestValidationError) -> ProblemError:
         return ProblemError(422, "malformed-json", f"the body is not valid JSON ({reason} at character {pos})")
     safe = _safe_errors(errors)
     parts = [f"{'.'.join(e['loc']) or 'body'}: {e['msg']}" for e in safe[:5]]
-    return ProblemError(422, "invalid-request", "the request does not fit the schema: " + "; ".join(parts),
-                        errors=safe)
+    return ProblemError(422, "invalid-request", "the request does not fit the schema: " + "; ".join(parts), errors=safe)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer FastAPI's and the core's errors as problems."""
 
     async def on_problem(request: Request, exc: Exception) -> Response:
-        return problem_response(problem_from_exception(exc), instance=request.url.path,
-                                request_id=_request_id(request))
+        return problem_response(problem_from_exception(exc), instance=request.url.path, request_id=_request_id(request))
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return problem_response(_validation_problem(exc), instance=request.url.path,
-                                request_id=_request_id(request))
+        return problem_response(_validation_problem(exc), instance=request.url.path, request_id=_request_id(request))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -55,8 +55,9 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": PROBLEM_DOCS[code]} for code in codes}
 
 
-def _prepare(state: ServiceState, text: str, title: str | None,
-             prompt_version: str | None) -> Callable[[], SummaryResult]:
+def _prepare(
+    state: ServiceState, text: str, title: str | None, prompt_version: str | None
+) -> Callable[[], SummaryResult]:
     """Check the input before it queues (413/422 at once), and bind the core call."""
     check_article(text, state.settings.max_chars)
     state.summariser.prompt(prompt_version)
@@ -66,14 +67,17 @@ def _prepare(state: ServiceState, text: str, title: str | None,
 def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
     retry_after = runner_of(request).retry_after()
     return ProblemError(
-        429, "queue-full",
+        429,
+        "queue-full",
         f"{exc}; retry in about {retry_after}s (OPSUM_QUEUE_SIZE sets the queue's length)",
-        headers={"Retry-After": str(retry_after)}, retry_after=retry_after,
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
     )
 
 
-async def _run_one(request: Request, fn: Callable[[], SummaryResult], ticket: Ticket,
-                   deadline: float) -> dict[str, Any]:
+async def _run_one(
+    request: Request, fn: Callable[[], SummaryResult], ticket: Ticket, deadline: float
+) -> dict[str, Any]:
     started = anyio.current_time()
     result = await runner_of(request).run(fn, ticket, deadline=deadline, is_disconnected=request.is_disconnected)
     data = result.to_dict()
@@ -99,8 +103,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
     async def summarise(request: Request, body: summarise_model) -> Response:  # type: ignore[valid-type]
         """`{"summary": OperationSummary, "meta": {...}}` (SPEC §5). Waits in the queue for a free slot."""
         # the checks scan the whole text (~20 ms at 100 000 characters): off the event loop
-        fn = await anyio.to_thread.run_sync(
-            _prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
+        fn = await anyio.to_thread.run_sync(_prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
         runner = runner_of(request)
         try:
             (ticket,) = runner.admission.enter(1)
@@ -180,33 +183,39 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
     async def examples() -> dict[str, Any]:
         return {"examples": [e.brief() for e in state.examples]}
 
-    @v1.get("/examples/{example_id}", summary="One example article", response_model=ExampleOut,
-            responses=problems(404))
+    @v1.get("/examples/{example_id}", summary="One example article", response_model=ExampleOut, responses=problems(404))
     async def example(example_id: str) -> dict[str, Any]:
         found = state.example(example_id)
         if found is None:
-            raise ProblemError(404, "unknown-example",
-                               f"no example {example_id[:80]!r}; GET /v1/examples lists them")
+            raise ProblemError(404, "unknown-example", f"no example {example_id[:80]!r}; GET /v1/examples lists them")
         return {"id": found.id, "title": found.title, "text": found.text}
 
     @root.get("/healthz", summary="Liveness: the process answers", response_model=HealthResponse)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @root.get("/readyz", summary="Readiness: the model is loaded or the remote backend answers",
-              response_model=ReadyResponse, responses=problems(503))
+    @root.get(
+        "/readyz",
+        summary="Readiness: the model is loaded or the remote backend answers",
+        response_model=ReadyResponse,
+        responses=problems(503),
+    )
     async def readyz(request: Request) -> dict[str, Any]:
         runner = runner_of(request)
         try:
             with anyio.fail_after(state.service.ready_timeout_s):
                 backend = await anyio.to_thread.run_sync(_check_ready, state, abandon_on_cancel=True)
         except TimeoutError:
-            raise ProblemError(503, "not-ready",
-                               f"the backend did not answer the readiness check within "
-                               f"{state.service.ready_timeout_s}s", headers={"Retry-After": "5"}) from None
+            raise ProblemError(
+                503,
+                "not-ready",
+                f"the backend did not answer the readiness check within {state.service.ready_timeout_s}s",
+                headers={"Retry-After": "5"},
+            ) from None
         except Exception as exc:  # noqa: BLE001 - any failure to load or reach the backend: not ready
-            raise ProblemError(503, "not-ready", f"the backend is not ready: {exc}",
-                               headers={"Retry-After": "5"}) from None
+            raise ProblemError(
+                503, "not-ready", f"the backend is not ready: {exc}", headers={"Retry-After": "5"}
+            ) from None
         return {"status": "ready", "backend": backend[0], "model": backend[1], "queue": runner.admission.stats()}
 
     return v1, root

@@ -39,8 +39,7 @@ class _Job(Generic[T]):
 
 
 class Runner:
-    def __init__(self, admission: Admission, task_group: TaskGroup, *, default_retry_after: int,
-                 poll_s: float) -> None:
+    def __init__(self, admission: Admission, task_group: TaskGroup, *, default_retry_after: int, poll_s: float) -> None:
         self.admission = admission
         self.task_group = task_group
         self.limiter = anyio.CapacityLimiter(admission.slots)
@@ -57,8 +56,9 @@ class Runner:
     def _observe(self, seconds: float) -> None:
         self._mean_s = seconds if self._mean_s is None else 0.7 * self._mean_s + 0.3 * seconds
 
-    async def run(self, fn: Callable[[], T], ticket: Ticket, *, deadline: float,
-                  is_disconnected: Callable[[], Awaitable[bool]]) -> T:
+    async def run(
+        self, fn: Callable[[], T], ticket: Ticket, *, deadline: float, is_disconnected: Callable[[], Awaitable[bool]]
+    ) -> T:
         """`fn()` in a worker thread once `ticket` holds a slot; `deadline` is on `anyio.current_time()`.
 
         Raises `ClientGone` if the client left while queued, a 504 `ProblemError` past the deadline.
@@ -71,7 +71,8 @@ class Runner:
                     await self._wait_for_slot(ticket, is_disconnected)
                 if scope.cancelled_caught:
                     raise ProblemError(
-                        504, "queue-timeout",
+                        504,
+                        "queue-timeout",
                         f"no free slot within {anyio.current_time() - waited_from:.1f}s: the service is busy; "
                         "retry later, or raise OPSUM_REQUEST_TIMEOUT_S / OPSUM_MAX_CONCURRENCY",
                     )
@@ -84,7 +85,8 @@ class Runner:
                 await job.done.wait()
             if not job.done.is_set():
                 raise ProblemError(
-                    504, "request-timeout",
+                    504,
+                    "request-timeout",
                     "the summary took longer than the request's time limit; it was not finished "
                     "(raise OPSUM_REQUEST_TIMEOUT_S for long articles or slow models)",
                 )

@@ -40,30 +40,40 @@ class ServiceSettings(BaseSettings):
         description="origins allowed by CORS (OPSUM_CORS_ORIGINS, comma-separated); empty: CORS off",
     )
     max_concurrency: int = Field(
-        default=4, ge=1, le=256,
+        default=4,
+        ge=1,
+        le=256,
         description="summaries run at once with a remote (openai) backend; the embedded model always runs one",
     )
     queue_size: int = Field(
-        default=32, ge=0, le=10_000,
+        default=32,
+        ge=0,
+        le=10_000,
         description="requests that may wait for a free slot; beyond it the answer is 429 with Retry-After",
     )
     batch_max: int = Field(default=16, ge=1, le=1000, description="most articles in one batch request")
     request_timeout_s: float = Field(
-        default=300.0, gt=0,
+        default=300.0,
+        gt=0,
         description="longest a request may take, queue wait included; then 504 (the work itself still finishes)",
     )
     max_body_bytes: int | None = Field(
-        default=None, ge=1024,
+        default=None,
+        ge=1024,
         description="largest body of POST /v1/summarise; default 6 x OPSUM_MAX_CHARS + 64 KiB "
         "(JSON may escape each character as \\uXXXX); a batch may be batch_max times this",
     )
     retry_after_s: int = Field(
-        default=5, ge=1, le=3600,
+        default=5,
+        ge=1,
+        le=3600,
         description="the Retry-After of a 429 until the service has timed a few summaries itself",
     )
     ready_timeout_s: float = Field(default=5.0, gt=0, description="how long /readyz waits for the backend")
     disconnect_poll_s: float = Field(
-        default=0.2, gt=0, le=5,
+        default=0.2,
+        gt=0,
+        le=5,
         description="how often a queued request checks that its client is still connected",
     )
     examples_path: Path = Field(

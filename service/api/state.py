@@ -40,7 +40,10 @@ def state_of(request: Request) -> ServiceState:
 def runner_of(request: Request) -> Runner:
     runner = state_of(request).runner
     if runner is None:
-        raise ProblemError(503, "not-started",
-                           "the service has not started (its ASGI lifespan did not run) or is shutting down",
-                           headers={"Retry-After": "5"})
+        raise ProblemError(
+            503,
+            "not-started",
+            "the service has not started (its ASGI lifespan did not run) or is shutting down",
+            headers={"Retry-After": "5"},
+        )
     return runner

@@ -66,7 +66,12 @@ class Backend(Protocol):
     model: str
 
     def extract(
-        self, messages: list[dict[str, str]], response_model: type[T], *, step: str, usage: Usage,
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        *,
+        step: str,
+        usage: Usage,
         max_tokens: int,
     ) -> T: ...
 
@@ -112,7 +117,9 @@ class InstructorBackend:
                     completion = self._raw_create(**kwargs)
                 except TransientError as exc:
                     if attempt >= self.transport_retries:
-                        raise BackendUnavailable(f"{self.name} backend failed after {attempt + 1} tries: {exc}") from exc
+                        raise BackendUnavailable(
+                            f"{self.name} backend failed after {attempt + 1} tries: {exc}"
+                        ) from exc
                     attempt += 1
                     usage.retries += 1
                     log.warning("%s backend: transient error (%s); retry %d", self.name, exc, attempt)
@@ -128,15 +135,24 @@ class InstructorBackend:
                 )
                 log.info(
                     "llm call step=%s backend=%s model=%s prompt_tokens=%s completion_tokens=%s ms=%.0f",
-                    step, self.name, self.model, getattr(u, "prompt_tokens", "?"),
-                    getattr(u, "completion_tokens", "?"), ms,
+                    step,
+                    self.name,
+                    self.model,
+                    getattr(u, "prompt_tokens", "?"),
+                    getattr(u, "completion_tokens", "?"),
+                    ms,
                 )
                 return completion
 
         return create
 
     def extract(
-        self, messages: list[dict[str, str]], response_model: type[T], *, step: str, usage: Usage,
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        *,
+        step: str,
+        usage: Usage,
         max_tokens: int,
     ) -> T:
         patched = instructor.patch(create=self._recording_create(step, usage), mode=instructor.Mode.TOOLS)

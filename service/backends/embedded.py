@@ -49,9 +49,7 @@ class EmbeddedBackend(InstructorBackend):
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - install problem
-            raise BackendUnavailable(
-                "llama-cpp-python is not installed: run the README's set-up command"
-            ) from exc
+            raise BackendUnavailable("llama-cpp-python is not installed: run the README's set-up command") from exc
         try:
             path = self.model_path or ensure_model(self.settings.cache_dir)
         except ModelUnavailable as exc:

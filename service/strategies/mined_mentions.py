@@ -106,12 +106,12 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n\s*\n")
 
 @dataclass(frozen=True)
 class Mention:
-    key: str          # short quote with the number in brackets: the model's key
-    context: str      # the sentence, with the number in brackets, shown in the prompt
-    evidence: str     # a verbatim slice of the article
+    key: str  # short quote with the number in brackets: the model's key
+    context: str  # the sentence, with the number in brackets, shown in the prompt
+    evidence: str  # a verbatim slice of the article
     number: NumberMention
-    before: str       # the clause's words just before the number, for the keyword checks
-    after: str        # and just after it
+    before: str  # the clause's words just before the number, for the keyword checks
+    after: str  # and just after it
 
     @property
     def window(self) -> str:
@@ -178,7 +178,7 @@ def mine(article: str) -> list[Mention]:
         s, e = _sentence_bounds(body, num.start, num.end)
         k0 = _words_before(body, num.start, 3, s)
         k1 = _words_after(body, num.end, 3, e)
-        key = _clean(f"{body[k0:num.start]}[{num.text}]{body[num.end:k1]}")
+        key = _clean(f"{body[k0 : num.start]}[{num.text}]{body[num.end : k1]}")
         base, n = key, 2
         while key in seen_keys:
             key, n = f"{base} #{n}", n + 1
@@ -188,7 +188,7 @@ def mine(article: str) -> list[Mention]:
         mentions.append(
             Mention(
                 key=key,
-                context=_clean(f"{body[s:num.start]}[{num.text}]{body[num.end:e]}")[:400],
+                context=_clean(f"{body[s : num.start]}[{num.text}]{body[num.end : e]}")[:400],
                 evidence=body[ev0:ev1].strip(),
                 number=num,
                 before=_clause_before(body[s : num.start]),
@@ -245,9 +245,7 @@ def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | 
         totals = [m for m in candidates if _TOTAL_CUE.search(m.window)]
         best = max(totals or candidates, key=lambda m: m.number.value, default=None)
         if best is not None:
-            out[field] = Count(
-                value=int(best.number.value), qualifier=best.number.qualifier, evidence=best.evidence
-            )
+            out[field] = Count(value=int(best.number.value), qualifier=best.number.qualifier, evidence=best.evidence)
     return out
 
 
@@ -270,8 +268,9 @@ def _items_model(mentions: list[Mention]) -> type[BaseModel]:
     return create_model("SeizedItems", __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload]
 
 
-def _extract_lenient(ctx: RunContext, step: str, messages: list[dict[str, str]], model: type[BaseModel],
-                     max_tokens: int) -> BaseModel:
+def _extract_lenient(
+    ctx: RunContext, step: str, messages: list[dict[str, str]], model: type[BaseModel], max_tokens: int
+) -> BaseModel:
     try:
         return ctx.backend.extract(messages, model, step=step, usage=ctx.usage, max_tokens=max_tokens)
     except ExtractionFailed as exc:
@@ -313,8 +312,12 @@ def run(ctx: RunContext) -> OperationSummary:
     if not ent.relevant:
         return OperationSummary(relevant=False, summary=ent.summary)
     named = {normalise_name(a.name) for a in fields["agencies"]}  # type: ignore[attr-defined]
-    fields["agencies"] = [*fields["agencies"], *(  # type: ignore[misc]
-        a for a in international_bodies(ctx.article) if normalise_name(a.name) not in named)]
+    fields["agencies"] = [
+        *fields["agencies"],
+        *(  # type: ignore[misc]
+            a for a in international_bodies(ctx.article) if normalise_name(a.name) not in named
+        ),
+    ]
 
     mentions = _this_operation(mine(ctx.article), fields.get("start_date"), fields.get("end_date"))  # type: ignore[arg-type]
     labelled: list[tuple[Mention, Label]] = []
@@ -377,8 +380,25 @@ _ITEM_STOP = re.compile(
     r"crossing|hidden|found|seized|taken|during|after|before|across|while|as|the|a|an|its|their)$",
     re.IGNORECASE,
 )
-_GENERIC_ITEMS = {"items", "item", "pieces", "units", "objects", "exhibits", "things", "articles", "packages",
-                  "parcels", "bags", "boxes", "kilos", "kilograms", "grams", "tonnes", "tons"}
+_GENERIC_ITEMS = {
+    "items",
+    "item",
+    "pieces",
+    "units",
+    "objects",
+    "exhibits",
+    "things",
+    "articles",
+    "packages",
+    "parcels",
+    "bags",
+    "boxes",
+    "kilos",
+    "kilograms",
+    "grams",
+    "tonnes",
+    "tons",
+}
 _DEVICES = re.compile(r"computer|laptop|phone|server|memory card|hard drive|tablet|device|usb|storage", re.I)
 
 

@@ -27,8 +27,15 @@ class LiveServer:
     """uvicorn serving one app on 127.0.0.1:<free port> in a thread, lifespan included."""
 
     def __init__(self, app: FastAPI) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning",
-                                access_log=False, timeout_graceful_shutdown=10)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
 
@@ -62,16 +69,26 @@ def running(server: ScriptedServer) -> Iterator[ScriptedServer]:
 
 def backend_settings(server: ScriptedServer, tmp: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "backend": "openai", "base_url": server.base_url, "model": "scripted", "api_key": "test",
-        "transport_retries": 0, "max_reasks": 0, "timeout_s": 10.0, "cache_dir": tmp,
+        "backend": "openai",
+        "base_url": server.base_url,
+        "model": "scripted",
+        "api_key": "test",
+        "transport_retries": 0,
+        "max_reasks": 0,
+        "timeout_s": 10.0,
+        "cache_dir": tmp,
     }
     values.update(overrides)
     return Settings(**values)
 
 
 def service_settings(tmp: Path, **overrides: Any) -> ServiceSettings:
-    values: dict[str, Any] = {"api_keys": [], "cors_origins": [], "examples_path": tmp / "none.jsonl",
-                              "disconnect_poll_s": 0.05}
+    values: dict[str, Any] = {
+        "api_keys": [],
+        "cors_origins": [],
+        "examples_path": tmp / "none.jsonl",
+        "disconnect_poll_s": 0.05,
+    }
     values.update(overrides)
     return ServiceSettings(**values)
 
@@ -92,10 +109,12 @@ def serve(tmp_path: Path) -> Iterator[ServeFn]:
     httpx.Client on a live server of a fresh app."""
 
     @contextmanager
-    def _serve(server: ScriptedServer, *, settings: dict[str, Any] | None = None,
-               service: dict[str, Any] | None = None) -> Iterator[httpx.Client]:
-        app = create_app(backend_settings(server, tmp_path, **(settings or {})),
-                         service_settings(tmp_path, **(service or {})))
+    def _serve(
+        server: ScriptedServer, *, settings: dict[str, Any] | None = None, service: dict[str, Any] | None = None
+    ) -> Iterator[httpx.Client]:
+        app = create_app(
+            backend_settings(server, tmp_path, **(settings or {})), service_settings(tmp_path, **(service or {}))
+        )
         with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client

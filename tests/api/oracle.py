@@ -50,8 +50,14 @@ _SEED_ENTITIES = {
     "summary": "Europol and the Slovenian National Police identified 39 suspects in Operation MOZAIK 2023.",
 }
 _PLAIN_ENTITIES = {
-    "relevant": True, "operation_name": None, "crime_types": ["other"], "agencies": [], "countries": [],
-    "start_date": None, "end_date": None, "summary": "The article reports a police action.",
+    "relevant": True,
+    "operation_name": None,
+    "crime_types": ["other"],
+    "agencies": [],
+    "countries": [],
+    "start_date": None,
+    "end_date": None,
+    "summary": "The article reports a police action.",
 }
 _SEED_DRAFT = {
     **_SEED_ENTITIES,
@@ -59,11 +65,18 @@ _SEED_DRAFT = {
     "arrests": {"evidence": "arresting 3 individuals", "value": 3},
     "searches": {"evidence": "41 raids were conducted", "value": 41},
     "victims_identified": {"evidence": "rescuing two child victims", "value": 2},
-    "seizures": [{"item": "electronic devices", "evidence": "seize around 200 items", "quantity": 200,
-                  "unit": "items"}],
+    "seizures": [
+        {"item": "electronic devices", "evidence": "seize around 200 items", "quantity": 200, "unit": "items"}
+    ],
 }
-_PLAIN_DRAFT = {**_PLAIN_ENTITIES, "suspects_identified": None, "arrests": None, "searches": None,
-                "victims_identified": None, "seizures": []}
+_PLAIN_DRAFT = {
+    **_PLAIN_ENTITIES,
+    "suspects_identified": None,
+    "arrests": None,
+    "searches": None,
+    "victims_identified": None,
+    "seizures": [],
+}
 
 _KEY = re.compile(r"^(?P<before>.*)\[(?P<num>[^\]]+)\](?P<after>.*)$")
 
@@ -111,8 +124,9 @@ def answer(body: dict[str, Any]) -> Step:
     return Step(status=400)
 
 
-def oracle(delay: float = 0.0, *, fault: Callable[[dict[str, Any]], Step | None] | None = None
-           ) -> Callable[[dict[str, Any]], Step]:
+def oracle(
+    delay: float = 0.0, *, fault: Callable[[dict[str, Any]], Step | None] | None = None
+) -> Callable[[dict[str, Any]], Step]:
     """A responder; `delay` seconds per call (the server sleeps outside its lock, so calls overlap);
     `fault(body)` may return a Step that replaces the answer (to inject failures)."""
 

@@ -22,15 +22,24 @@ from tests.api.oracle import SEED, SEED_TITLE, oracle
 from tests.support.scripted_server import ScriptedServer, Step
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = REPO_ROOT / "artifacts"
 KEY = "browser-key-0123456789"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium)"
+    ),
 ]
 
 
@@ -64,10 +73,13 @@ def _fault(body: dict[str, Any]) -> Step | None:
 @pytest.fixture
 def site(serve: ServeFn, tmp_path: Path) -> Iterator[str]:
     golden = tmp_path / "golden.jsonl"
-    golden.write_text(json.dumps({"id": "seed", "title": SEED_TITLE, "text": SEED, "labels": {}}) + "\n",
-                      encoding="utf-8")
-    with running(ScriptedServer(responder=oracle(fault=_fault))) as server, \
-            serve(server, service={"examples_path": golden}) as client:
+    golden.write_text(
+        json.dumps({"id": "seed", "title": SEED_TITLE, "text": SEED, "labels": {}}) + "\n", encoding="utf-8"
+    )
+    with (
+        running(ScriptedServer(responder=oracle(fault=_fault))) as server,
+        serve(server, service={"examples_path": golden}) as client,
+    ):
         yield str(client.base_url)
 
 
@@ -87,11 +99,16 @@ def test_paste_submit_and_see_the_evidence_highlighted(page: Any, site: str) -> 
     page.wait_for_selector("#result:not([hidden])")
 
     assert page.inner_text("#relevance") == "law-enforcement operation"
-    counts = {row.get_attribute("data-field"): row.inner_text()
-              for row in page.query_selector_all("#counts tr[data-field]")}
+    counts = {
+        row.get_attribute("data-field"): row.inner_text() for row in page.query_selector_all("#counts tr[data-field]")
+    }
     assert set(counts) == {"suspects_identified", "arrests", "searches", "victims_identified"}
-    for field, number in [("suspects_identified", "39"), ("arrests", "3"), ("searches", "41"),
-                          ("victims_identified", "2")]:
+    for field, number in [
+        ("suspects_identified", "39"),
+        ("arrests", "3"),
+        ("searches", "41"),
+        ("victims_identified", "2"),
+    ]:
         assert f"\t{number}\t" in counts[field]
         quoted = _highlighted(page, field)
         assert quoted, f"no highlight for {field}"

@@ -27,8 +27,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_serve_flags_map_to_settings() -> None:
-    args = _parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9001", "--base-url",
-                                 "http://127.0.0.1:8080/v1", "--model", "m", "--graceful-timeout", "30"])
+    args = _parser().parse_args(
+        [
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "9001",
+            "--base-url",
+            "http://127.0.0.1:8080/v1",
+            "--model",
+            "m",
+            "--graceful-timeout",
+            "30",
+        ]
+    )
     assert (args.host, args.port, args.graceful_timeout, args.func) == ("0.0.0.0", 9001, 30.0, run_serve)
     from service.cli import settings_from_args
 
@@ -59,13 +72,32 @@ sys.exit(args.func(args))
 
 def test_serve_runs_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "OPSUM_QUEUE_SIZE": "3", "OPSUM_BATCH_MAX": "2", "XDG_CACHE_HOME": str(tmp_path),
-           "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        **os.environ,
+        "OPSUM_QUEUE_SIZE": "3",
+        "OPSUM_BATCH_MAX": "2",
+        "XDG_CACHE_HOME": str(tmp_path),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     with running(ScriptedServer(responder=oracle())) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, "serve", "--port", str(port), "--base-url", server.base_url,
-             "--model", "scripted"],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-c",
+                SCRIPT,
+                "serve",
+                "--port",
+                str(port),
+                "--base-url",
+                server.base_url,
+                "--model",
+                "scripted",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -91,9 +123,21 @@ def test_serve_runs_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_bad_service_settings_exit_2(tmp_path: Path) -> None:
-    env = {**os.environ, "OPSUM_QUEUE_SIZE": "1", "OPSUM_BATCH_MAX": "50", "PYTHONPATH": str(REPO_ROOT),
-           "XDG_CACHE_HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, "serve", "--base-url", "http://127.0.0.1:9/v1"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "OPSUM_QUEUE_SIZE": "1",
+        "OPSUM_BATCH_MAX": "50",
+        "PYTHONPATH": str(REPO_ROOT),
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "serve", "--base-url", "http://127.0.0.1:9/v1"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "OPSUM_BATCH_MAX=50 can never be admitted" in proc.stderr

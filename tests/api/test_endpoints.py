@@ -12,8 +12,16 @@ from tests.api.conftest import ServeFn
 from tests.api.oracle import SEED, SEED_COUNTS, SEED_TITLE, tool_name
 from tests.support.scripted_server import ScriptedServer
 
-META_KEYS = {"model", "prompt_version", "prompt_hash", "llm_calls", "prompt_tokens", "completion_tokens",
-             "latency_ms", "warnings"}
+META_KEYS = {
+    "model",
+    "prompt_version",
+    "prompt_hash",
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_ms",
+    "warnings",
+}
 
 
 def _counts(summary: dict) -> dict[str, int | None]:
@@ -21,8 +29,9 @@ def _counts(summary: dict) -> dict[str, int | None]:
 
 
 @pytest.mark.parametrize("version, calls", [("v2-mined-mentions", (2, 3)), ("v1-schema-fill", (1, 1))])
-def test_summarise_seed_article(client: httpx.Client, scripted: ScriptedServer, version: str,
-                                calls: tuple[int, int]) -> None:
+def test_summarise_seed_article(
+    client: httpx.Client, scripted: ScriptedServer, version: str, calls: tuple[int, int]
+) -> None:
     r = client.post("/v1/summarise", json={"text": SEED, "title": SEED_TITLE, "prompt_version": version})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
@@ -50,8 +59,10 @@ def test_default_prompt_version_and_null_title(client: httpx.Client, scripted: S
 
 
 def test_non_english_text_is_not_relevant_not_an_error(client: httpx.Client, scripted: ScriptedServer) -> None:
-    text = ("La policía detuvo a varios sospechosos durante una operación contra el tráfico de drogas "
-            "en la ciudad, según informó el ministerio del interior en un comunicado.")
+    text = (
+        "La policía detuvo a varios sospechosos durante una operación contra el tráfico de drogas "
+        "en la ciudad, según informó el ministerio del interior en un comunicado."
+    )
     r = client.post("/v1/summarise", json={"text": text})
     assert r.status_code == 200
     summary = r.json()["summary"]
@@ -150,8 +161,7 @@ def test_examples_from_the_golden_file(serve: ServeFn, scripted: ScriptedServer,
         assert missing.headers["content-type"] == "application/problem+json"
 
 
-def test_examples_fall_back_to_the_articles_folder(serve: ServeFn, scripted: ScriptedServer,
-                                                   tmp_path: Path) -> None:
+def test_examples_fall_back_to_the_articles_folder(serve: ServeFn, scripted: ScriptedServer, tmp_path: Path) -> None:
     folder = tmp_path / "golden" / "articles"
     folder.mkdir(parents=True)
     (folder / "a.txt").write_text("Headline A\n\nPolice arrested 3 people.", encoding="utf-8")

@@ -33,27 +33,32 @@ def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("payload, slug", [
-    ({}, "invalid-request"),
-    ({"title": "no text"}, "invalid-request"),
-    ({"text": None}, "invalid-request"),
-    ({"text": 42}, "invalid-request"),
-    ({"text": ["a"]}, "invalid-request"),
-    ({"text": ""}, "empty-article"),
-    ({"text": " \n\t "}, "empty-article"),
-    ({"text": "abc\x00def " * 10}, "binary-article"),
-    ({"text": SEED, "title": "t" * 1001}, "invalid-request"),
-])
-def test_422_for_missing_empty_or_unusable_text(client: httpx.Client, scripted: ScriptedServer,
-                                                payload: dict[str, Any], slug: str) -> None:
+@pytest.mark.parametrize(
+    "payload, slug",
+    [
+        ({}, "invalid-request"),
+        ({"title": "no text"}, "invalid-request"),
+        ({"text": None}, "invalid-request"),
+        ({"text": 42}, "invalid-request"),
+        ({"text": ["a"]}, "invalid-request"),
+        ({"text": ""}, "empty-article"),
+        ({"text": " \n\t "}, "empty-article"),
+        ({"text": "abc\x00def " * 10}, "binary-article"),
+        ({"text": SEED, "title": "t" * 1001}, "invalid-request"),
+    ],
+)
+def test_422_for_missing_empty_or_unusable_text(
+    client: httpx.Client, scripted: ScriptedServer, payload: dict[str, Any], slug: str
+) -> None:
     body = assert_problem(client.post("/v1/summarise", json=payload), 422, slug)
     if slug == "invalid-request":
         assert body["errors"] and all("input" not in e for e in body["errors"])
     assert scripted.requests == []
 
 
-@pytest.mark.parametrize("raw", [b'{"text": "abc"', b"", b"null", b"[]", b'"text"', b"{'text': 'x'}",
-                                 b'{"text": "caf\xe9"}'])
+@pytest.mark.parametrize(
+    "raw", [b'{"text": "abc"', b"", b"null", b"[]", b'"text"', b"{'text': 'x'}", b'{"text": "caf\xe9"}']
+)
 def test_422_for_malformed_json(client: httpx.Client, raw: bytes) -> None:
     r = client.post("/v1/summarise", content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 422, r.text
@@ -67,14 +72,14 @@ def test_malformed_json_names_the_position(client: httpx.Client) -> None:
 
 
 def test_unknown_prompt_version_is_422(client: httpx.Client, scripted: ScriptedServer) -> None:
-    body = assert_problem(client.post("/v1/summarise", json={"text": SEED, "prompt_version": "v9"}),
-                          422, "invalid-request")
+    body = assert_problem(
+        client.post("/v1/summarise", json={"text": SEED, "prompt_version": "v9"}), 422, "invalid-request"
+    )
     assert "v2-mined-mentions" in body["detail"]  # the message lists the versions there are
     assert scripted.requests == []
 
 
-def test_unknown_prompt_version_without_a_schema_enum(serve: ServeFn, scripted: ScriptedServer,
-                                                      tmp_path: Path) -> None:
+def test_unknown_prompt_version_without_a_schema_enum(serve: ServeFn, scripted: ScriptedServer, tmp_path: Path) -> None:
     """A version that vanished after start-up still gets the core's message, as a 422."""
     app = create_app(backend_settings(scripted, tmp_path), service_settings(tmp_path))
     summariser: Summariser = app.state.opsum.summariser
@@ -123,8 +128,10 @@ def _length(answer: bytes) -> int:
 
 
 def test_413_from_content_length_before_the_body_is_read(client: httpx.Client) -> None:
-    head = ("POST /v1/summarise HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            "Content-Length: 50000000\r\n\r\n")
+    head = (
+        "POST /v1/summarise HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Content-Length: 50000000\r\n\r\n"
+    )
     elapsed, answer = _raw_request(str(client.base_url), head, b'{"text": "')
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"body-too-large" in answer and elapsed < 2
@@ -143,8 +150,16 @@ def test_413_for_a_chunked_body_that_grows_too_large(serve: ServeFn, scripted: S
         assert scripted.requests == []
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/json; charset=latin-1"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin-1",
+    ],
+)
 def test_415_for_a_wrong_content_type(client: httpx.Client, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     r = client.post("/v1/summarise", content=json.dumps({"text": SEED}).encode(), headers=headers)
@@ -155,8 +170,9 @@ def test_415_for_a_wrong_content_type(client: httpx.Client, content_type: str | 
 
 def test_json_variants_are_accepted(client: httpx.Client) -> None:
     for content_type in ["application/json; charset=utf-8", "application/problem+json", "Application/JSON"]:
-        r = client.post("/v1/summarise", content=json.dumps({"text": SEED}).encode(),
-                        headers={"Content-Type": content_type})
+        r = client.post(
+            "/v1/summarise", content=json.dumps({"text": SEED}).encode(), headers={"Content-Type": content_type}
+        )
         assert r.status_code == 200, (content_type, r.text)
 
 

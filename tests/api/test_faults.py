@@ -44,15 +44,19 @@ def test_backend_down_mid_request_is_502(serve: ServeFn) -> None:
 
 
 def test_http_500s_after_retries_are_502(serve: ServeFn) -> None:
-    with running(ScriptedServer(script=[Step(status=500)])) as server, \
-            serve(server, settings={"transport_retries": 1}) as c:
+    with (
+        running(ScriptedServer(script=[Step(status=500)])) as server,
+        serve(server, settings={"transport_retries": 1}) as c,
+    ):
         body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 502, "backend-unavailable")
         assert "2 tries" in body["detail"] and len(server.requests) == 2
 
 
 def test_backend_timeout_is_504(serve: ServeFn) -> None:
-    with running(ScriptedServer(responder=oracle(delay=1.5))) as server, \
-            serve(server, settings={"timeout_s": 0.3}) as c:
+    with (
+        running(ScriptedServer(responder=oracle(delay=1.5))) as server,
+        serve(server, settings={"timeout_s": 0.3}) as c,
+    ):
         started = time.perf_counter()
         body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "backend-timeout")
         assert time.perf_counter() - started < 1.4
@@ -60,9 +64,14 @@ def test_backend_timeout_is_504(serve: ServeFn) -> None:
 
 
 def test_request_deadline_is_504_and_the_slot_stays_taken_until_the_work_ends(serve: ServeFn) -> None:
-    with running(ScriptedServer(responder=oracle(delay=1.0))) as server, \
-            serve(server, settings={"prompt_version": "v1-schema-fill"},
-                  service={"request_timeout_s": 0.3, "max_concurrency": 1}) as c:
+    with (
+        running(ScriptedServer(responder=oracle(delay=1.0))) as server,
+        serve(
+            server,
+            settings={"prompt_version": "v1-schema-fill"},
+            service={"request_timeout_s": 0.3, "max_concurrency": 1},
+        ) as c,
+    ):
         started = time.perf_counter()
         body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "request-timeout")
         assert time.perf_counter() - started < 0.8  # answered at the deadline, not when the backend was done
@@ -74,8 +83,10 @@ def test_request_deadline_is_504_and_the_slot_stays_taken_until_the_work_ends(se
 @pytest.mark.parametrize("version", ["v2-mined-mentions", "v1-schema-fill"])
 @pytest.mark.parametrize("garbage", ["not json {", '{"relevant": "perhaps"}', ""])
 def test_garbage_after_the_reasks_is_502(serve: ServeFn, version: str, garbage: str) -> None:
-    with running(ScriptedServer(script=[tool_reply(garbage)])) as server, \
-            serve(server, settings={"max_reasks": 1}) as c:
+    with (
+        running(ScriptedServer(script=[tool_reply(garbage)])) as server,
+        serve(server, settings={"max_reasks": 1}) as c,
+    ):
         r = c.post("/v1/summarise", json={"text": SEED, "prompt_version": version})
         body = assert_problem(r, 502, "backend-bad-output")
         assert "usable answer" in body["detail"]

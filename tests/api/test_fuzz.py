@@ -35,14 +35,18 @@ STATUSES: Counter[str] = Counter()
 
 def _schema() -> dict:
     """The app's OpenAPI document, built without starting anything."""
-    app = create_app(Settings(backend="openai", base_url="http://127.0.0.1:9/v1", model="scripted"),
-                     ServiceSettings(examples_path=Path("/nonexistent/golden.jsonl"), **SERVICE))
+    app = create_app(
+        Settings(backend="openai", base_url="http://127.0.0.1:9/v1", model="scripted"),
+        ServiceSettings(examples_path=Path("/nonexistent/golden.jsonl"), **SERVICE),
+    )
     return app.openapi()
 
 
-CONFIG = schemathesis.Config.from_dict({
-    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404", "413", "422"]}},
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404", "413", "422"]}},
+    }
+)
 schema = schemathesis.openapi.from_dict(_schema(), config=CONFIG)
 
 
@@ -61,17 +65,24 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _report() -> None:
     out = REPO_ROOT / "artifacts"
     out.mkdir(exist_ok=True)
-    counts = {"max_examples": MAX_EXAMPLES, "total": sum(CALLS.values()) + sum(PROBES.values()),
-              "operations": dict(CALLS), "method_probes": sum(PROBES.values()),
-              "statuses": dict(sorted(STATUSES.items()))}
+    counts = {
+        "max_examples": MAX_EXAMPLES,
+        "total": sum(CALLS.values()) + sum(PROBES.values()),
+        "operations": dict(CALLS),
+        "method_probes": sum(PROBES.values()),
+        "statuses": dict(sorted(STATUSES.items())),
+    }
     (out / "fuzz-counts.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
-    print(f"\nfuzz: {counts['total']} requests, {counts['statuses']} by status; per operation {dict(CALLS)} "
-          f"+ {counts['method_probes']} unsupported-method probes")
+    print(
+        f"\nfuzz: {counts['total']} requests, {counts['statuses']} by status; per operation {dict(CALLS)} "
+        f"+ {counts['method_probes']} unsupported-method probes"
+    )
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_no_5xx_and_answers_as_documented(case: schemathesis.Case, live_url: str) -> None:
     response = case.call(base_url=live_url, timeout=30)
     documented = case.method.lower() in schema.raw_schema["paths"][case.path]

@@ -42,8 +42,10 @@ class Timed:
 
     def max_overlap(self) -> int:
         """The most calls in flight at once."""
-        events = sorted([(t, 1) for t in self.starts] + [(t + self.latency - 1e-3, -1) for t in self.starts],
-                        key=lambda e: (e[0], e[1]))
+        events = sorted(
+            [(t, 1) for t in self.starts] + [(t + self.latency - 1e-3, -1) for t in self.starts],
+            key=lambda e: (e[0], e[1]),
+        )
         now = peak = 0
         for _, step in events:
             now += step
@@ -68,8 +70,9 @@ def _fire(url: str, n: int, payload: dict[str, Any], path: str = "/v1/summarise"
 
 
 @pytest.mark.parametrize("n, c, latency", [(8, 2, 0.4), (9, 4, 0.3), (6, 1, 0.15)])
-def test_n_requests_through_c_slots_take_ceil_n_over_c_latencies(serve: ServeFn, n: int, c: int,
-                                                                 latency: float) -> None:
+def test_n_requests_through_c_slots_take_ceil_n_over_c_latencies(
+    serve: ServeFn, n: int, c: int, latency: float
+) -> None:
     timed = Timed(latency)
     with running(timed.server), serve(timed.server, service={"max_concurrency": c}) as client:
         assert client.post("/v1/summarise", json={"text": SEED, **V1}).status_code == 200  # warm up
@@ -87,8 +90,10 @@ def test_n_requests_through_c_slots_take_ceil_n_over_c_latencies(serve: ServeFn,
 
 def test_the_queue_bound_answers_429_instead_of_piling_up(serve: ServeFn) -> None:
     timed = Timed(0.5)
-    with running(timed.server), \
-            serve(timed.server, service={"max_concurrency": 1, "queue_size": 2, "batch_max": 3}) as client:
+    with (
+        running(timed.server),
+        serve(timed.server, service={"max_concurrency": 1, "queue_size": 2, "batch_max": 3}) as client,
+    ):
         results = _fire(str(client.base_url), 6, {"text": SEED, **V1})
         codes = sorted(r.status_code for r, _ in results)
         assert codes == [200, 200, 200, 429, 429, 429]
@@ -107,8 +112,10 @@ def test_the_queue_bound_answers_429_instead_of_piling_up(serve: ServeFn) -> Non
 
 def test_a_batch_is_admitted_whole_or_not_at_all(serve: ServeFn) -> None:
     timed = Timed(0.4)
-    with running(timed.server), \
-            serve(timed.server, service={"max_concurrency": 1, "queue_size": 3, "batch_max": 4}) as client:
+    with (
+        running(timed.server),
+        serve(timed.server, service={"max_concurrency": 1, "queue_size": 3, "batch_max": 4}) as client,
+    ):
         with ThreadPoolExecutor(1) as pool:
             busy = pool.submit(client.post, "/v1/summarise", json={"text": SEED, **V1})
             assert wait_until(lambda: len(timed.starts) == 1)
@@ -122,8 +129,10 @@ def test_a_batch_is_admitted_whole_or_not_at_all(serve: ServeFn) -> None:
 def test_a_batch_bound_over_the_queue_is_refused_at_start(tmp_path: Path) -> None:
     with running(ScriptedServer(responder=oracle())) as server:
         with pytest.raises(ValueError, match="OPSUM_BATCH_MAX=40 can never be admitted"):
-            create_app(backend_settings(server, tmp_path),
-                       service_settings(tmp_path, max_concurrency=2, queue_size=10, batch_max=40))
+            create_app(
+                backend_settings(server, tmp_path),
+                service_settings(tmp_path, max_concurrency=2, queue_size=10, batch_max=40),
+            )
 
 
 def test_a_queued_request_whose_client_left_never_starts(serve: ServeFn) -> None:
@@ -136,8 +145,11 @@ def test_a_queued_request_whose_client_left_never_starts(serve: ServeFn) -> None
             parts = urlsplit(str(client.base_url))
             body = httpx.Request("POST", "http://x/", json={"text": SEED + " (gone)", **V1}).read()
             sock = socket.create_connection((parts.hostname, parts.port))
-            sock.sendall(b"POST /v1/summarise HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            sock.sendall(
+                b"POST /v1/summarise HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
             runner = client.app.state.opsum.runner  # type: ignore[attr-defined]
             assert wait_until(lambda: runner.admission.waiting == 1)
             sock.close()

@@ -24,9 +24,16 @@ def keyed(serve: ServeFn, scripted: ScriptedServer) -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/v1/prompts"), ("GET", "/v1/examples"),
-                                          ("POST", "/v1/summarise"), ("POST", "/v1/summarise/batch"),
-                                          ("GET", "/v1/nothing")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/v1/prompts"),
+        ("GET", "/v1/examples"),
+        ("POST", "/v1/summarise"),
+        ("POST", "/v1/summarise/batch"),
+        ("GET", "/v1/nothing"),
+    ],
+)
 def test_every_v1_route_needs_a_key(keyed: httpx.Client, scripted: ScriptedServer, method: str, path: str) -> None:
     r = keyed.request(method, path, json={"text": SEED})
     body = assert_problem(r, 401, "unauthorized")
@@ -35,9 +42,15 @@ def test_every_v1_route_needs_a_key(keyed: httpx.Client, scripted: ScriptedServe
     assert scripted.requests == []
 
 
-@pytest.mark.parametrize("header, error", [("Bearer wrong-key-000000", "invalid_token"),
-                                           (f"Basic {KEY}", "invalid_request"), ("Bearer", "invalid_request"),
-                                           (f"Bearer {KEY}x", "invalid_token")])
+@pytest.mark.parametrize(
+    "header, error",
+    [
+        ("Bearer wrong-key-000000", "invalid_token"),
+        (f"Basic {KEY}", "invalid_request"),
+        ("Bearer", "invalid_request"),
+        (f"Bearer {KEY}x", "invalid_token"),
+    ],
+)
 def test_a_wrong_key_is_401(keyed: httpx.Client, header: str, error: str) -> None:
     r = keyed.post("/v1/summarise", json={"text": SEED}, headers={"Authorization": header})
     assert_problem(r, 401, "unauthorized")
@@ -60,8 +73,7 @@ def test_probes_page_and_docs_need_no_key(keyed: httpx.Client) -> None:
 
 
 def test_auth_comes_before_the_body_is_read(keyed: httpx.Client) -> None:
-    head = ("POST /v1/summarise HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\n"
-            "Content-Length: 50000000\r\n\r\n")
+    head = "POST /v1/summarise HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 50000000\r\n\r\n"
     elapsed, answer = _raw_request(str(keyed.base_url), head)
     assert answer.startswith(b"HTTP/1.1 401") and elapsed < 2
 
@@ -89,8 +101,9 @@ def test_request_ids_are_made_or_echoed(client: httpx.Client) -> None:
     assert r.headers["x-request-id"] == "req-7" and r.json()["request_id"] == "req-7"
 
 
-def test_log_lines_carry_the_request_id_and_never_the_article(client: httpx.Client,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_log_lines_carry_the_request_id_and_never_the_article(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
     marker = "Zyxwvutsrq"  # a word that appears only in the article
     text = SEED + f"\nThe {marker} unit assisted."
     caplog.handler.addFilter(RequestIdFilter())  # stamps each record as it is emitted, in its context
@@ -109,22 +122,32 @@ def test_log_lines_carry_the_request_id_and_never_the_article(client: httpx.Clie
 def test_cors_is_off_by_default(client: httpx.Client) -> None:
     r = client.post("/v1/summarise", json={"text": SEED}, headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
-    pre = client.options("/v1/summarise", headers={"Origin": "https://evil.example",
-                                                   "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/v1/summarise", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in pre.headers
 
 
 def test_cors_allows_only_the_configured_origins(serve: ServeFn, scripted: ScriptedServer) -> None:
     with serve(scripted, service={"cors_origins": ["https://newsroom.example"], "api_keys": [KEY]}) as c:
-        pre = c.options("/v1/summarise", headers={"Origin": "https://newsroom.example",
-                                                  "Access-Control-Request-Method": "POST",
-                                                  "Access-Control-Request-Headers": "authorization,content-type"})
+        pre = c.options(
+            "/v1/summarise",
+            headers={
+                "Origin": "https://newsroom.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
         assert pre.status_code == 200
         assert pre.headers["access-control-allow-origin"] == "https://newsroom.example"
-        r = c.post("/v1/summarise", json={"text": SEED}, headers={"Origin": "https://newsroom.example",
-                                                                  "Authorization": f"Bearer {KEY}"})
+        r = c.post(
+            "/v1/summarise",
+            json={"text": SEED},
+            headers={"Origin": "https://newsroom.example", "Authorization": f"Bearer {KEY}"},
+        )
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://newsroom.example"
         assert "X-Request-ID" in r.headers["access-control-expose-headers"]
-        other = c.options("/v1/summarise", headers={"Origin": "https://evil.example",
-                                                    "Access-Control-Request-Method": "POST"})
+        other = c.options(
+            "/v1/summarise", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
         assert "access-control-allow-origin" not in other.headers

@@ -19,9 +19,13 @@ ARTICLE = (
 
 def draft(**over: object) -> dict:
     base = {
-        "relevant": True, "operation_name": "Lighthouse", "crime_types": ["drug_trafficking"],
+        "relevant": True,
+        "operation_name": "Lighthouse",
+        "crime_types": ["drug_trafficking"],
         "agencies": [{"name": "Rijeka Police Administration", "country": "Croatia", "role": "lead"}],
-        "countries": ["Croatia"], "start_date": "2024-05-03", "end_date": "2024-05-03",
+        "countries": ["Croatia"],
+        "start_date": "2024-05-03",
+        "end_date": "2024-05-03",
         "suspects_identified": None,
         "arrests": {"evidence": "arrested 12 people", "value": 12},
         "searches": {"evidence": "searched 9 houses", "value": 9},
@@ -40,8 +44,15 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def summariser(server: ScriptedServer, **settings: object) -> Summariser:
-    opts = {"backend": "openai", "base_url": server.base_url, "model": "scripted", "max_reasks": 2,
-            "transport_retries": 2, "timeout_s": 5.0, **settings}
+    opts = {
+        "backend": "openai",
+        "base_url": server.base_url,
+        "model": "scripted",
+        "max_reasks": 2,
+        "transport_retries": 2,
+        "timeout_s": 5.0,
+        **settings,
+    }
     return Summariser(Settings(**opts))
 
 
@@ -132,8 +143,9 @@ def test_timeout_is_backend_timeout(server: ScriptedServer) -> None:
 
 
 def test_unreachable_backend_is_backend_unavailable() -> None:
-    s = Summariser(Settings(backend="openai", base_url="http://127.0.0.1:9/v1", model="x", transport_retries=0,
-                            timeout_s=2.0))
+    s = Summariser(
+        Settings(backend="openai", base_url="http://127.0.0.1:9/v1", model="x", transport_retries=0, timeout_s=2.0)
+    )
     with pytest.raises(BackendUnavailable, match="cannot connect"):
         s.summarise(ARTICLE, prompt_version="v1-schema-fill")
 

@@ -24,13 +24,32 @@ def test_summarise_prints_summary_and_meta(tmp_path: Path, capsys: pytest.Captur
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     with ScriptedServer(script=[tool_reply(draft())]) as server:
-        code, out, _ = run_cli(["summarise", str(path), "--prompt", "v1-schema-fill", "--base-url", server.base_url,
-                                "--model", "scripted"], capsys)
+        code, out, _ = run_cli(
+            [
+                "summarise",
+                str(path),
+                "--prompt",
+                "v1-schema-fill",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "scripted",
+            ],
+            capsys,
+        )
     assert code == 0
     doc = json.loads(out)
     assert doc["summary"]["arrests"]["value"] == 12
-    for key in ("model", "prompt_version", "prompt_hash", "llm_calls", "prompt_tokens", "completion_tokens",
-                "latency_ms", "warnings"):
+    for key in (
+        "model",
+        "prompt_version",
+        "prompt_hash",
+        "llm_calls",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "warnings",
+    ):
         assert key in doc["meta"]
     assert doc["meta"]["prompt_version"] == "v1-schema-fill"
 
@@ -38,8 +57,20 @@ def test_summarise_prints_summary_and_meta(tmp_path: Path, capsys: pytest.Captur
 def test_summarise_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ARTICLE.encode())))
     with ScriptedServer(script=[tool_reply(draft())]) as server:
-        code, out, _ = run_cli(["summarise", "-", "--prompt", "v1-schema-fill", "--base-url", server.base_url,
-                                "--model", "scripted", "--compact"], capsys)
+        code, out, _ = run_cli(
+            [
+                "summarise",
+                "-",
+                "--prompt",
+                "v1-schema-fill",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "scripted",
+                "--compact",
+            ],
+            capsys,
+        )
     assert code == 0 and len(out.strip().splitlines()) == 1
 
 
@@ -52,8 +83,9 @@ def test_summarise_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys:
         (b"\xff\xfe\xfa invalid utf-8", "not valid UTF-8"),
     ],
 )
-def test_bad_input_is_one_line_and_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
-                                            message: str) -> None:
+def test_bad_input_is_one_line_and_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     code, out, err = run_cli(["summarise", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "x"], capsys)
@@ -74,12 +106,16 @@ def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "no such file" in err
 
 
-def test_unreachable_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPSUM_TRANSPORT_RETRIES", "0")
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
-    code, _, err = run_cli(["summarise", str(path), "--prompt", "v1-schema-fill", "--base-url",
-                            "http://127.0.0.1:9/v1", "--model", "x"], capsys)
+    code, _, err = run_cli(
+        ["summarise", str(path), "--prompt", "v1-schema-fill", "--base-url", "http://127.0.0.1:9/v1", "--model", "x"],
+        capsys,
+    )
     assert code == 3
     assert "cannot connect to http://127.0.0.1:9/v1" in err and len(err.strip().splitlines()) == 1
 
@@ -87,16 +123,21 @@ def test_unreachable_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def test_unknown_prompt_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
-    code, _, err = run_cli(["summarise", str(path), "--prompt", "v9", "--base-url", "http://127.0.0.1:9/v1",
-                            "--model", "x"], capsys)
+    code, _, err = run_cli(
+        ["summarise", str(path), "--prompt", "v9", "--base-url", "http://127.0.0.1:9/v1", "--model", "x"], capsys
+    )
     assert code == 2 and "unknown prompt version 'v9'" in err
 
 
-def test_non_english_text_is_not_relevant_without_a_model_call(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_non_english_text_is_not_relevant_without_a_model_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "de.txt"
-    path.write_text("Die Polizei hat gestern in Berlin mehrere Wohnungen durchsucht und drei Männer festgenommen, "
-                    "teilte die Staatsanwaltschaft mit.", encoding="utf-8")
+    path.write_text(
+        "Die Polizei hat gestern in Berlin mehrere Wohnungen durchsucht und drei Männer festgenommen, "
+        "teilte die Staatsanwaltschaft mit.",
+        encoding="utf-8",
+    )
     with ScriptedServer() as server:
         code, out, _ = run_cli(["summarise", str(path), "--base-url", server.base_url, "--model", "x"], capsys)
         assert server.requests == []
@@ -104,8 +145,9 @@ def test_non_english_text_is_not_relevant_without_a_model_call(tmp_path: Path,
     assert code == 0 and doc["summary"]["relevant"] is False and doc["summary"]["arrests"] is None
 
 
-def test_bad_setting_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_setting_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPSUM_N_THREADS", "zero")
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")

@@ -25,8 +25,10 @@ def test_span_in_text_is_whitespace_and_quote_tolerant() -> None:
 def test_grounded_counts_pass_and_take_the_qualifier_from_the_text() -> None:
     s = summary(
         suspects_identified={"value": 39, "evidence": "identified 39 suspects"},
-        seizures=[{"item": "cocaine", "quantity": 40, "unit": "tonnes", "evidence": "nearly 40 tonnes of cocaine"},
-                  {"item": "cash", "quantity": 14_000_000, "unit": "EUR", "evidence": "\u20ac14 million in cash"}],
+        seizures=[
+            {"item": "cocaine", "quantity": 40, "unit": "tonnes", "evidence": "nearly 40 tonnes of cocaine"},
+            {"item": "cash", "quantity": 14_000_000, "unit": "EUR", "evidence": "\u20ac14 million in cash"},
+        ],
     )
     assert problems(s, ARTICLE) == []
     fixed, warnings = ground(s, ARTICLE)
@@ -74,8 +76,11 @@ def test_paraphrased_evidence_is_reanchored_to_the_article() -> None:
 
 
 def test_made_up_operation_name_agency_and_year_are_dropped() -> None:
-    s = summary(operation_name="Operation Thunderbolt", agencies=[{"name": "FBI", "role": "lead"},
-                {"name": "Slovenian National Police", "role": "lead"}], start_date="2019-01-01")
+    s = summary(
+        operation_name="Operation Thunderbolt",
+        agencies=[{"name": "FBI", "role": "lead"}, {"name": "Slovenian National Police", "role": "lead"}],
+        start_date="2019-01-01",
+    )
     fixed, warnings = ground(s, ARTICLE)
     assert fixed.operation_name is None
     assert [a.name for a in fixed.agencies] == ["Slovenian National Police"]
@@ -97,17 +102,22 @@ def test_summary_sentence_with_an_unstated_number_is_removed() -> None:
 
 
 def test_not_relevant_clears_every_field() -> None:
-    s = OperationSummary(relevant=False, arrests={"value": 3, "evidence": "arresting 3 individuals"},
-                         countries=["Slovenia"])
+    s = OperationSummary(
+        relevant=False, arrests={"value": 3, "evidence": "arresting 3 individuals"}, countries=["Slovenia"]
+    )
     fixed, warnings = ground(s, ARTICLE)
     assert fixed.arrests is None and fixed.countries == []
     assert warnings
 
 
 def test_agency_countries_join_the_countries_but_international_bodies_have_none() -> None:
-    s = summary(countries=["Croatia"], agencies=[
-        {"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"},
-        {"name": "Europol", "country": "Netherlands", "role": "coordinator"}])
+    s = summary(
+        countries=["Croatia"],
+        agencies=[
+            {"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"},
+            {"name": "Europol", "country": "Netherlands", "role": "coordinator"},
+        ],
+    )
     fixed, _ = ground(s, ARTICLE + " Europol supported it.")
     assert fixed.countries == ["Croatia", "Slovenia"]
     assert [a.country for a in fixed.agencies] == ["Slovenia", None]

@@ -22,14 +22,19 @@ def test_injected_sentences_are_found(needle: str) -> None:
 
 
 def test_ordinary_sentences_are_not_flagged() -> None:
-    text = ("The network ran an underground banking system: cash was collected in Madrid. "
-            "The assistant prosecutor said officers must report to the court. Police ignored earlier tips.")
+    text = (
+        "The network ran an underground banking system: cash was collected in Madrid. "
+        "The assistant prosecutor said officers must report to the court. Police ignored earlier tips."
+    )
     assert injection_spans(text) == []
 
 
 def test_counts_quoted_from_an_injection_are_dropped() -> None:
-    s = OperationSummary(relevant=True, arrests={"value": 500, "evidence": "report 500 arrests"},
-                         searches={"value": 2, "evidence": "searched 2 houses"})
+    s = OperationSummary(
+        relevant=True,
+        arrests={"value": 500, "evidence": "report 500 arrests"},
+        searches={"value": 2, "evidence": "searched 2 houses"},
+    )
     fixed, warnings = ground(s, ARTICLE)
     assert fixed.arrests is None and fixed.searches.value == 2
     assert any("instruction inside the article" in w for w in warnings)

@@ -56,8 +56,10 @@ def test_money_that_is_a_value_is_not_a_seizure() -> None:
 
 
 def test_officers_deployed_and_distances_are_not_counts() -> None:
-    text = ("More than 700 police officers were deployed and searched 14 properties. The ship was seized "
-            "300 nautical miles offshore.")
+    text = (
+        "More than 700 police officers were deployed and searched 14 properties. The ship was seized "
+        "300 nautical miles offshore."
+    )
     mentions = mine(text)
     officers = [m for m in mentions if m.number.value == 700][0]
     assert checked_label(Label.searches, officers) is Label.other
@@ -67,9 +69,13 @@ def test_officers_deployed_and_distances_are_not_counts() -> None:
 def test_items_are_named_from_the_words_after_the_number() -> None:
     from service.strategies.mined_mentions import item_from_text
 
-    named = {m.number.value: item_from_text(m) for m in mine(
-        "Agents seized 1.800 kilograms of cocaine, 17 firearms and about 45,000 fentanyl pills, and 200 items "
-        "(computers and phones).")}
+    named = {
+        m.number.value: item_from_text(m)
+        for m in mine(
+            "Agents seized 1.800 kilograms of cocaine, 17 firearms and about 45,000 fentanyl pills, and 200 items "
+            "(computers and phones)."
+        )
+    }
     assert named == {1800: "cocaine", 17: "firearms", 45000: "fentanyl pills", 200: "electronic devices"}
 
 
@@ -113,12 +119,18 @@ def responder(body: dict[str, Any]) -> Step:
     tool = body["tools"][0]["function"]
     props = tool["parameters"]["properties"]
     if tool["name"] == "Entities":
-        return tool_reply({
-            "relevant": True, "operation_name": "MOZAIK 2023", "crime_types": ["child_sexual_exploitation"],
-            "agencies": [{"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"}],
-            "countries": ["Albania", "Kosovo", "Croatia"], "start_date": "2023-11-06", "end_date": "2023-11-17",
-            "summary": "Police in the Western Balkans identified suspects sharing abuse material online.",
-        })
+        return tool_reply(
+            {
+                "relevant": True,
+                "operation_name": "MOZAIK 2023",
+                "crime_types": ["child_sexual_exploitation"],
+                "agencies": [{"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"}],
+                "countries": ["Albania", "Kosovo", "Croatia"],
+                "start_date": "2023-11-06",
+                "end_date": "2023-11-17",
+                "summary": "Police in the Western Balkans identified suspects sharing abuse material online.",
+            }
+        )
     if tool["name"] == "MentionLabels":
         return tool_reply(_labels_for(props))
     return tool_reply({key: "electronic devices" for key in props})
@@ -131,7 +143,12 @@ def test_end_to_end_on_the_seed_with_a_scripted_model() -> None:
         tools = [r["tools"][0]["function"]["name"] for r in server.requests]
     s = result.summary
     assert tools == ["Entities", "MentionLabels"]  # "200 items (computers, …)" is named without a call
-    assert (s.suspects_identified.value, s.arrests.value, s.searches.value, s.victims_identified.value) == (39, 3, 41, 2)
+    assert (s.suspects_identified.value, s.arrests.value, s.searches.value, s.victims_identified.value) == (
+        39,
+        3,
+        41,
+        2,
+    )
     assert s.seizures[0].quantity == 200 and s.seizures[0].qualifier.value == "approximate"
     assert "Europol" in [a.name for a in s.agencies]  # found deterministically: "Europol supervised"
     assert "Slovenia" in s.countries  # from the lead agency
@@ -143,15 +160,25 @@ def test_end_to_end_on_the_seed_with_a_scripted_model() -> None:
 
 def test_not_relevant_stops_after_the_entities_call() -> None:
     def answer(body: dict[str, Any]) -> Step:
-        return tool_reply({"relevant": False, "operation_name": "Fake", "crime_types": [], "agencies": [],
-                           "countries": [], "start_date": None, "end_date": None,
-                           "summary": "An annual statistics report."})
+        return tool_reply(
+            {
+                "relevant": False,
+                "operation_name": "Fake",
+                "crime_types": [],
+                "agencies": [],
+                "countries": [],
+                "start_date": None,
+                "end_date": None,
+                "summary": "An annual statistics report.",
+            }
+        )
 
     with ScriptedServer(responder=answer) as server:
         settings = Settings(backend="openai", base_url=server.base_url, model="scripted")
         result = Summariser(settings).summarise(
             "Police recorded 1,234 arrests last year, up 5% on 2022, the annual report says.",
-            prompt_version="v2-mined-mentions")
+            prompt_version="v2-mined-mentions",
+        )
         assert len(server.requests) == 1
     assert result.summary.relevant is False
     assert all(c is None for c in result.summary.counts().values())
@@ -174,8 +201,10 @@ def test_counted_things_are_not_counts_of_people_or_places() -> None:
 
 
 def test_secured_devices_are_seized_and_officers_are_not_offices() -> None:
-    text = ("More than 200 officers took part. Some 120 devices, including computers, were secured for "
-            "forensic examination. Officers found more than 340 cannabis plants growing in the loft.")
+    text = (
+        "More than 200 officers took part. Some 120 devices, including computers, were secured for "
+        "forensic examination. Officers found more than 340 cannabis plants growing in the loft."
+    )
     mentions = {m.number.value: m for m in mine(text)}
     assert checked_label(Label.seized, mentions[120]) is Label.seized
     assert checked_label(Label.searches, mentions[340]) is not Label.searches

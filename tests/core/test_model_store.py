@@ -22,8 +22,14 @@ def _fake_wheels(tmp: Path, parts: list[bytes]) -> list[Path]:
 
 
 def _spec(parts: list[bytes]) -> ModelSpec:
-    return ModelSpec(name="fake", filename="fake.gguf", sha256=hashlib.sha256(b"".join(parts)).hexdigest(),
-                     package_prefix="fake-part", parts=len(parts), version="0.1")
+    return ModelSpec(
+        name="fake",
+        filename="fake.gguf",
+        sha256=hashlib.sha256(b"".join(parts)).hexdigest(),
+        package_prefix="fake-part",
+        parts=len(parts),
+        version="0.1",
+    )
 
 
 def test_parts_are_concatenated_in_order_and_verified(tmp_path: Path) -> None:

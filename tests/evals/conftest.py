@@ -44,8 +44,21 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 def eval_run_argv(base_url: str, out, cache_dir=None, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
     from tests.evals.helpers import PROMPT, TINY_GOLDEN
 
-    argv = ["eval", "run", "--golden", str(TINY_GOLDEN), "--prompt", PROMPT, "--out", str(out), "--quiet",
-            "--base-url", base_url, "--model", "scripted"]
+    argv = [
+        "eval",
+        "run",
+        "--golden",
+        str(TINY_GOLDEN),
+        "--prompt",
+        PROMPT,
+        "--out",
+        str(out),
+        "--quiet",
+        "--base-url",
+        base_url,
+        "--model",
+        "scripted",
+    ]
     if cache_dir is not None:
         argv += ["--cache-dir", str(cache_dir)]
     return argv + list(extra)
@@ -57,8 +70,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     from tests.support.scripted_server import ScriptedServer
 
     root = tmp_path_factory.mktemp("runs")
-    with pytest.MonkeyPatch.context() as mp, ScriptedServer(responder=responder_for(GOOD)) as good, \
-            ScriptedServer(responder=responder_for(BAD)) as bad:
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        ScriptedServer(responder=responder_for(GOOD)) as good,
+        ScriptedServer(responder=responder_for(BAD)) as bad,
+    ):
         isolate_env(mp, str(root / "xdg"))
         r = Runs(root, good, bad)
         rc, out, err = run_cli(eval_run_argv(good.base_url, r.good, r.cache_good))

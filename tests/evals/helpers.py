@@ -17,16 +17,44 @@ PROMPT = "v1-schema-fill"
 
 # Every SPEC §5 key of summary.json, and the rates among them.
 SPEC_KEYS = (
-    "articles", "numeric_accuracy", "hallucinated_numbers", "missed_numbers", "qualifier_accuracy",
-    "entity_precision", "entity_recall", "entity_f1", "entity_f1_by_field", "seizure_precision",
-    "seizure_recall", "seizure_f1", "relevance_accuracy", "grounding_rate", "ci95",
+    "articles",
+    "numeric_accuracy",
+    "hallucinated_numbers",
+    "missed_numbers",
+    "qualifier_accuracy",
+    "entity_precision",
+    "entity_recall",
+    "entity_f1",
+    "entity_f1_by_field",
+    "seizure_precision",
+    "seizure_recall",
+    "seizure_f1",
+    "relevance_accuracy",
+    "grounding_rate",
+    "ci95",
 )
 RATES = (
-    "numeric_accuracy", "qualifier_accuracy", "entity_precision", "entity_recall", "entity_f1",
-    "seizure_precision", "seizure_recall", "seizure_f1", "relevance_accuracy", "grounding_rate",
+    "numeric_accuracy",
+    "qualifier_accuracy",
+    "entity_precision",
+    "entity_recall",
+    "entity_f1",
+    "seizure_precision",
+    "seizure_recall",
+    "seizure_f1",
+    "relevance_accuracy",
+    "grounding_rate",
 )
-RUN_KEYS = ("model", "prompt_version", "prompt_hash", "llm_calls", "retries", "prompt_tokens",
-            "completion_tokens", "wall_s")
+RUN_KEYS = (
+    "model",
+    "prompt_version",
+    "prompt_hash",
+    "llm_calls",
+    "retries",
+    "prompt_tokens",
+    "completion_tokens",
+    "wall_s",
+)
 ENTITY_FIELDS = ("operation_name", "agencies", "countries", "crime_types")
 
 
@@ -43,8 +71,9 @@ def isolate_env(monkeypatch: Any, cache_home: str) -> None:
     monkeypatch.setenv("OPSUM_TIMEOUT_S", "5")
 
 
-def gold(labels: dict[str, Any], lenient: dict[str, Any] | None = None, *, text: str = "An article.",
-         id: str = "t") -> GoldItem:
+def gold(
+    labels: dict[str, Any], lenient: dict[str, Any] | None = None, *, text: str = "An article.", id: str = "t"
+) -> GoldItem:
     """A GoldItem through the same parser the golden loader uses (SPEC §3 record)."""
     return parse_item({"id": id, "text": text, "labels": labels, "lenient": lenient or {}}, "test")
 
@@ -86,9 +115,19 @@ def perfect_predictions(golden: Path, out: Path) -> Path:
 
 def draft(relevant: bool = True, **kw: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "relevant": relevant, "operation_name": None, "crime_types": [], "agencies": [], "countries": [],
-        "start_date": None, "end_date": None, "suspects_identified": None, "arrests": None, "searches": None,
-        "victims_identified": None, "seizures": [], "summary": "A summary.",
+        "relevant": relevant,
+        "operation_name": None,
+        "crime_types": [],
+        "agencies": [],
+        "countries": [],
+        "start_date": None,
+        "end_date": None,
+        "suspects_identified": None,
+        "arrests": None,
+        "searches": None,
+        "victims_identified": None,
+        "seizures": [],
+        "summary": "A summary.",
     }
     base.update(kw)
     return base
@@ -96,16 +135,20 @@ def draft(relevant: bool = True, **kw: Any) -> dict[str, Any]:
 
 GOOD = {
     "lantern": draft(
-        operation_name="Lantern", crime_types=["drug_trafficking"],
-        agencies=[{"name": "Judiciary Police", "country": "Portugal", "role": "lead"}], countries=["Portugal"],
+        operation_name="Lantern",
+        crime_types=["drug_trafficking"],
+        agencies=[{"name": "Judiciary Police", "country": "Portugal", "role": "lead"}],
+        countries=["Portugal"],
         arrests={"evidence": "arrested 12 people", "value": 12},
         searches={"evidence": "searched 5 houses", "value": 5},
         seizures=[{"item": "cocaine", "evidence": "seized 3 kg of cocaine", "quantity": 3, "unit": "kg"}],
         summary="The Judiciary Police arrested 12 people in Operation Lantern.",
     ),
     "harbour": draft(
-        operation_name="Harbour", crime_types=["human_trafficking"],
-        agencies=[{"name": "Guardia Civil", "country": "Spain", "role": "lead"}], countries=["Spain"],
+        operation_name="Harbour",
+        crime_types=["human_trafficking"],
+        agencies=[{"name": "Guardia Civil", "country": "Spain", "role": "lead"}],
+        countries=["Spain"],
         arrests={"evidence": "arrested 7 people", "value": 7},
         victims_identified={"evidence": "rescued 4 victims", "value": 4},
         summary="The Guardia Civil arrested 7 people and rescued 4 victims.",
@@ -118,13 +161,19 @@ GOOD = {
 BAD = {
     "lantern": GOOD["lantern"],
     "harbour": draft(
-        operation_name="Harbour", crime_types=["human_trafficking"],
-        agencies=[{"name": "Guardia Civil", "country": "Spain", "role": "lead"}], countries=["Spain"],
+        operation_name="Harbour",
+        crime_types=["human_trafficking"],
+        agencies=[{"name": "Guardia Civil", "country": "Spain", "role": "lead"}],
+        countries=["Spain"],
         victims_identified={"evidence": "rescued 4 victims", "value": 4},
         summary="The Guardia Civil rescued 4 victims.",
     ),
-    "stats": draft(relevant=True, crime_types=["other"], arrests={"evidence": "4000 officers", "value": 4000},
-                   summary="The police force has 4000 officers."),
+    "stats": draft(
+        relevant=True,
+        crime_types=["other"],
+        arrests={"evidence": "4000 officers", "value": 4000},
+        summary="The police force has 4000 officers.",
+    ),
 }
 
 MARKERS = {"lantern": "Operation Lantern", "harbour": "Operation Harbour", "stats": "statistics office"}

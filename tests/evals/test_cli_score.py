@@ -84,14 +84,19 @@ def test_score_imperfect_tiny_golden(tmp_path, capsys):
     """Hand-computed over the tiny golden file (3 articles)."""
     rows = [json.loads(line) for line in TINY_GOLDEN.read_text(encoding="utf-8").splitlines()]
     lantern = labels_as_summary(rows[0]["labels"])
-    lantern["arrests"] = {"value": 13}                       # wrong
-    lantern["countries"] = ["Portugal", "Spain"]             # Spain: entity FP
+    lantern["arrests"] = {"value": 13}  # wrong
+    lantern["countries"] = ["Portugal", "Spain"]  # Spain: entity FP
     harbour = labels_as_summary(rows[1]["labels"])
-    harbour["victims_identified"] = None                     # missed
-    stats = {"relevant": True, "arrests": {"value": 4000}}   # relevance wrong, hallucinated count
-    preds = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": "lantern", "summary": lantern}, {"id": "harbour", "summary": harbour}, {"id": "stats", "summary": stats},
-    ])
+    harbour["victims_identified"] = None  # missed
+    stats = {"relevant": True, "arrests": {"value": 4000}}  # relevance wrong, hallucinated count
+    preds = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"id": "lantern", "summary": lantern},
+            {"id": "harbour", "summary": harbour},
+            {"id": "stats", "summary": stats},
+        ],
+    )
     rc, s = _score(TINY_GOLDEN, preds, tmp_path / "out")
     assert rc == 0
     _assert_spec_shape(s)
@@ -134,17 +139,29 @@ def test_predictions_without_evidence_or_summary_text_are_accepted(tmp_path):
 
 
 def test_predictions_with_null_evidence_are_accepted(tmp_path):
-    preds = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": "lantern", "summary": {"relevant": True, "arrests": {"value": 12, "evidence": None},
-                                      "seizures": [{"item": "cocaine", "quantity": 3, "unit": "kg", "evidence": None}]}},
-    ])
+    preds = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {
+                "id": "lantern",
+                "summary": {
+                    "relevant": True,
+                    "arrests": {"value": 12, "evidence": None},
+                    "seizures": [{"item": "cocaine", "quantity": 3, "unit": "kg", "evidence": None}],
+                },
+            },
+        ],
+    )
     assert read_predictions(preds)["lantern"]["arrests"]["value"] == 12
 
 
 def test_predictions_with_null_summary_text_are_accepted(tmp_path):
-    preds = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": "lantern", "summary": {"relevant": True, "summary": None, "arrests": {"value": 12}}},
-    ])
+    preds = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"id": "lantern", "summary": {"relevant": True, "summary": None, "arrests": {"value": 12}}},
+        ],
+    )
     assert read_predictions(preds)["lantern"]["arrests"]["value"] == 12
 
 
@@ -156,8 +173,13 @@ def test_prediction_without_id_is_a_format_error(tmp_path):
 
 @pytest.mark.parametrize(
     "line",
-    ['{"id": "lantern", "summary": ', '{"id": "lantern"}', '{"id": "lantern", "summary": {"arrests": {"value": -1}}}',
-     '{"id": "lantern", "summary": {"crime_types": ["piracy"]}}', '[1, 2]'],
+    [
+        '{"id": "lantern", "summary": ',
+        '{"id": "lantern"}',
+        '{"id": "lantern", "summary": {"arrests": {"value": -1}}}',
+        '{"id": "lantern", "summary": {"crime_types": ["piracy"]}}',
+        "[1, 2]",
+    ],
 )
 def test_malformed_predictions_raise_format_error_naming_the_line(tmp_path, line):
     path = tmp_path / "p.jsonl"
@@ -170,12 +192,28 @@ def test_malformed_predictions_raise_format_error_naming_the_line(tmp_path, line
 def malformed_cli(tmp_path_factory):
     d = tmp_path_factory.mktemp("malformed")
     path = d / "p.jsonl"
-    path.write_text('{"id": "lantern", "summary": {"relevant": true}}\n{"id": "harbour", "summary": \n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"id": "lantern", "summary": {"relevant": true}}\n{"id": "harbour", "summary": \n', encoding="utf-8"
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "service.cli", "eval", "score", "--golden", str(TINY_GOLDEN), "--predictions",
-         str(path), "--out", str(d / "out")],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "eval",
+            "score",
+            "--golden",
+            str(TINY_GOLDEN),
+            "--predictions",
+            str(path),
+            "--out",
+            str(d / "out"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     return proc, path
 

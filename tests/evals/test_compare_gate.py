@@ -90,8 +90,9 @@ def test_gate_passes_against_itself(runs):
 
 
 def test_gate_fails_on_regression_naming_metric_and_article(runs):
-    rc, _, err = run_cli(["eval", "gate", str(runs.bad), "--baseline", str(runs.good / "summary.json"),
-                            "--max-drop", "0.02"])
+    rc, _, err = run_cli(
+        ["eval", "gate", str(runs.bad), "--baseline", str(runs.good / "summary.json"), "--max-drop", "0.02"]
+    )
     assert rc == 1
     assert "gate FAILED" in err
     # numeric accuracy 0.8462 < 1.0 − 0.02; relevance 0.6667; one hallucinated number where none were
@@ -102,8 +103,17 @@ def test_gate_fails_on_regression_naming_metric_and_article(runs):
 
 def test_gate_large_max_drop_still_fails_on_new_hallucination(runs):
     # allowing any drop of the rates, the new hallucinated number in "stats" still fails the gate
-    rc, _, err = run_cli(["eval", "gate", str(runs.bad / "summary.json"), "--baseline",
-                          str(runs.good / "summary.json"), "--max-drop", "1.0"])
+    rc, _, err = run_cli(
+        [
+            "eval",
+            "gate",
+            str(runs.bad / "summary.json"),
+            "--baseline",
+            str(runs.good / "summary.json"),
+            "--max-drop",
+            "1.0",
+        ]
+    )
     assert rc == 1
     assert "numeric_accuracy" not in err
     assert "article stats" in err
@@ -111,9 +121,18 @@ def test_gate_large_max_drop_still_fails_on_new_hallucination(runs):
 
 def _base(**over):  # type: ignore[no-untyped-def]
     s = {
-        "numeric_accuracy": 0.80, "qualifier_accuracy": 0.90, "entity_precision": 0.70, "entity_recall": 0.60,
-        "entity_f1": 0.65, "seizure_precision": 0.50, "seizure_recall": 0.50, "seizure_f1": 0.50,
-        "relevance_accuracy": 0.95, "grounding_rate": 0.99, "hallucinated_numbers": 2, "missed_numbers": 5,
+        "numeric_accuracy": 0.80,
+        "qualifier_accuracy": 0.90,
+        "entity_precision": 0.70,
+        "entity_recall": 0.60,
+        "entity_f1": 0.65,
+        "seizure_precision": 0.50,
+        "seizure_recall": 0.50,
+        "seizure_f1": 0.50,
+        "relevance_accuracy": 0.95,
+        "grounding_rate": 0.99,
+        "hallucinated_numbers": 2,
+        "missed_numbers": 5,
         "entity_f1_by_field": {"operation_name": 0.9, "agencies": 0.5, "countries": 0.8, "crime_types": 0.7},
         "per_article": {"a": {"hallucinated": 0}, "b": {"hallucinated": 2}},
     }
@@ -132,8 +151,10 @@ def test_gate_max_drop_tolerance():
     # the same drop within a looser --max-drop 0.1 → pass
     assert gate(_base(numeric_accuracy=0.75), _base(), max_drop=0.1).passed
     # a per-field entity F1 drop: 0.8 → 0.7
-    result = gate(_base(entity_f1_by_field={"operation_name": 0.9, "agencies": 0.5, "countries": 0.7,
-                                            "crime_types": 0.7}), _base())
+    result = gate(
+        _base(entity_f1_by_field={"operation_name": 0.9, "agencies": 0.5, "countries": 0.7, "crime_types": 0.7}),
+        _base(),
+    )
     assert [f.split(":")[0] for f in result.failures] == ["entity_f1.countries"]
     # improvements never fail
     assert gate(_base(numeric_accuracy=0.99, hallucinated_numbers=0), _base()).passed

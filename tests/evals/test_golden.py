@@ -43,8 +43,14 @@ def test_seed_article_labels(project_golden):
 
 
 def test_build_check_passes():
-    proc = subprocess.run([sys.executable, "golden/build.py", "--check"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "golden/build.py", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -77,13 +83,23 @@ def test_golden_accepts_spec_variants(tmp_path):
     agencies, lenient blocks with only some keys, no lenient block at all."""
     path = tmp_path / "g.jsonl"
     rows = [
-        {"id": "x", "text": "Police arrested 3.", "labels": {"relevant": True, "operation_name": "Bulut", "arrests": 3,
-                                                                "agencies": ["Europol"]},
-         "lenient": {"countries": ["Germany"]}},
+        {
+            "id": "x",
+            "text": "Police arrested 3.",
+            "labels": {"relevant": True, "operation_name": "Bulut", "arrests": 3, "agencies": ["Europol"]},
+            "lenient": {"countries": ["Germany"]},
+        },
         {"id": "y", "text": "A statistics story.", "labels": {"relevant": False}},
-        {"id": "z", "text": "Seized.", "labels": {"relevant": True, "operation_name": ["A", "B"],
-                                                   "seizures": [{"item": "cash", "quantity": None}]},
-         "lenient": {"seizures": [{"item": "phones", "quantity": None}], "operation_name": "C"}},
+        {
+            "id": "z",
+            "text": "Seized.",
+            "labels": {
+                "relevant": True,
+                "operation_name": ["A", "B"],
+                "seizures": [{"item": "cash", "quantity": None}],
+            },
+            "lenient": {"seizures": [{"item": "phones", "quantity": None}], "operation_name": "C"},
+        },
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")  # a blank line too
     x, y, z = load_golden(path)
@@ -110,8 +126,11 @@ GOOD_LINE = json.dumps({"id": "ok", "text": "Police arrested 3 people.", "labels
         ("[1, 2]", 2, "JSON object"),
         (json.dumps({"id": "b", "text": "t", "labels": {"crime_types": ["piracy"]}}), 2, "piracy"),
         (json.dumps({"id": "b", "text": "t", "labels": {"arrests": {"qualifier": "exact"}}}), 2, "arrests"),
-        (json.dumps({"id": "b", "text": "t", "labels": {"arrests": {"value": 3, "qualifier": "roughly"}}}), 2,
-         "qualifier"),
+        (
+            json.dumps({"id": "b", "text": "t", "labels": {"arrests": {"value": 3, "qualifier": "roughly"}}}),
+            2,
+            "qualifier",
+        ),
         (json.dumps({"id": "b", "text": "t", "labels": {"seizures": [{"quantity": 3}]}}), 2, "seizure"),
         (json.dumps({"id": "b", "text": "t", "labels": {"agencies": [{"role": "lead"}]}}), 2, "agenc"),
         (json.dumps({"id": "b", "text": "t", "labels": [1]}), 2, "labels"),

@@ -40,10 +40,13 @@ def _sk_micro(gold_sets, pred_sets, labels):
 
 article_sets = st.lists(
     st.tuples(
-        st.sets(st.sampled_from(CRIMES), max_size=3), st.sets(st.sampled_from(CRIMES), max_size=3),
-        st.sets(st.sampled_from(COUNTRIES), max_size=2), st.sets(st.sampled_from(COUNTRIES), max_size=2),
+        st.sets(st.sampled_from(CRIMES), max_size=3),
+        st.sets(st.sampled_from(CRIMES), max_size=3),
+        st.sets(st.sampled_from(COUNTRIES), max_size=2),
+        st.sets(st.sampled_from(COUNTRIES), max_size=2),
     ),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -81,15 +84,21 @@ def test_entity_micro_prf_matches_sklearn(articles):
     p_ct = [{x for x in s if x.startswith("crime:")} for s in pred_sets]
     if any(g_ct) or any(p_ct):
         assert METRICS["entity_f1.crime_types"](scores) == pytest.approx(
-            _sk_micro(g_ct, p_ct, [f"crime:{c}" for c in CRIMES])[2])
+            _sk_micro(g_ct, p_ct, [f"crime:{c}" for c in CRIMES])[2]
+        )
 
 
 SEIZURES = [("cocaine", 3.0, "kg"), ("cash", 5000.0, "EUR"), ("firearms", 17.0, "items"), ("heroin", 2.0, "kg")]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sets(st.sampled_from(SEIZURES), max_size=3), st.sets(st.sampled_from(SEIZURES), max_size=3)),
-                min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.tuples(st.sets(st.sampled_from(SEIZURES), max_size=3), st.sets(st.sampled_from(SEIZURES), max_size=3)),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_seizure_prf_matches_sklearn(articles):
     # distinct items with exact quantities: "matches" is set membership, so sklearn sees the same sets
     scores = []
@@ -110,10 +119,17 @@ def test_seizure_prf_matches_sklearn(articles):
 
 def test_numeric_accuracy_matches_sklearn_accuracy():
     cases = [  # (gold arrests, predicted arrests) per article; other counts null on both sides
-        (12, 12), (5, None), (None, 3), (None, None), (7, 8), (0, 0),
+        (12, 12),
+        (5, None),
+        (None, 3),
+        (None, None),
+        (7, 8),
+        (0, 0),
     ]
-    scores = [score_article(gold({"relevant": True, "arrests": g}),
-                            pred(arrests=None if p is None else {"value": p})) for g, p in cases]
+    scores = [
+        score_article(gold({"relevant": True, "arrests": g}), pred(arrests=None if p is None else {"value": p}))
+        for g, p in cases
+    ]
     y_true, y_pred = [], []
     for g, p in cases:
         y_true += [-1 if g is None else g, -1, -1, -1]  # arrests + three null counts; -1 stands for null
@@ -161,8 +177,13 @@ def test_paired_bootstrap_identical_runs_is_zero():
 def test_paired_bootstrap_direction_and_pairing():
     a = _varied_scores()
     # B is right on every arrests count: the delta B − A of numeric accuracy is > 0 in every resample
-    b = [score_article(gold({"relevant": True, "arrests": 10 + i, "crime_types": ["fraud"]}, id=f"a{i}"),
-                       pred(arrests={"value": 10 + i}, crime_types=["fraud"])) for i in range(12)]
+    b = [
+        score_article(
+            gold({"relevant": True, "arrests": 10 + i, "crime_types": ["fraud"]}, id=f"a{i}"),
+            pred(arrests={"value": 10 + i}, crime_types=["fraud"]),
+        )
+        for i in range(12)
+    ]
     lo, hi = paired_bootstrap(a, b, METRICS["numeric_accuracy"], n=200, seed=3)
     assert 0 < lo <= hi
     with pytest.raises(ValueError):

@@ -190,11 +190,13 @@ class _FakeBackend:
 
 
 def test_cache_miss_in_replay_mode_raises_with_rerecord_command(tmp_path):
-    cache = CachingBackend(_FakeBackend, name="fake", model="m", directory=tmp_path, mode="replay",
-                           prompt_hash="h", settings={})
+    cache = CachingBackend(
+        _FakeBackend, name="fake", model="m", directory=tmp_path, mode="replay", prompt_hash="h", settings={}
+    )
     with pytest.raises(CacheMiss, match="make record-baseline"):
-        cache.for_article("text").extract([{"role": "user", "content": "x"}], _Answer, step="s", usage=Usage(),
-                                          max_tokens=10)
+        cache.for_article("text").extract(
+            [{"role": "user", "content": "x"}], _Answer, step="s", usage=Usage(), max_tokens=10
+        )
 
 
 def test_cache_key_covers_article_and_prompt(tmp_path):
@@ -205,15 +207,23 @@ def test_cache_key_covers_article_and_prompt(tmp_path):
         return _FakeBackend()
 
     def ask(prompt_hash: str, article: str) -> None:
-        c = CachingBackend(make, name="fake", model="m", directory=tmp_path, mode="use", prompt_hash=prompt_hash,
-                           settings={"temperature": 0.0})
-        c.for_article(article).extract([{"role": "user", "content": "x"}], _Answer, step="s", usage=Usage(),
-                                       max_tokens=10)
+        c = CachingBackend(
+            make,
+            name="fake",
+            model="m",
+            directory=tmp_path,
+            mode="use",
+            prompt_hash=prompt_hash,
+            settings={"temperature": 0.0},
+        )
+        c.for_article(article).extract(
+            [{"role": "user", "content": "x"}], _Answer, step="s", usage=Usage(), max_tokens=10
+        )
 
     ask("h1", "article one")
-    ask("h1", "article one")   # hit
-    ask("h2", "article one")   # new prompt hash: miss
-    ask("h1", "article two")   # new article: miss
+    ask("h1", "article one")  # hit
+    ask("h2", "article one")  # new prompt hash: miss
+    ask("h1", "article two")  # new article: miss
     assert len(_cache_files(tmp_path)) == 3
 
 
@@ -226,20 +236,31 @@ def test_cache_creates_the_inner_backend_once(tmp_path):
 
     cache = CachingBackend(make, name="fake", model="m", directory=tmp_path, mode="off", prompt_hash="h", settings={})
     for article in ("a", "b", "c"):
-        cache.for_article(article).extract([{"role": "user", "content": article}], _Answer, step="s", usage=Usage(),
-                                           max_tokens=10)
+        cache.for_article(article).extract(
+            [{"role": "user", "content": article}], _Answer, step="s", usage=Usage(), max_tokens=10
+        )
     assert len(made) == 1
 
 
 def test_resume_after_a_cut_off_line_asks_each_article_once(tmp_path):
     with ScriptedServer(responder=responder_for(GOOD)) as srv:
-        settings = Settings(backend="openai", base_url=srv.base_url, model="scripted", max_reasks=0,
-                            transport_retries=0, timeout_s=5)
+        settings = Settings(
+            backend="openai", base_url=srv.base_url, model="scripted", max_reasks=0, transport_retries=0, timeout_s=5
+        )
         out = tmp_path / "run"
 
         def run() -> dict:
-            return run_eval(RunOptions(golden=TINY_GOLDEN, out=out, prompt_version=PROMPT, settings=settings,
-                                       cache_mode="off", concurrency=1, progress=False))
+            return run_eval(
+                RunOptions(
+                    golden=TINY_GOLDEN,
+                    out=out,
+                    prompt_version=PROMPT,
+                    settings=settings,
+                    cache_mode="off",
+                    concurrency=1,
+                    progress=False,
+                )
+            )
 
         run()
         lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
@@ -247,9 +268,9 @@ def test_resume_after_a_cut_off_line_asks_each_article_once(tmp_path):
         (out / "results.jsonl").write_text("\n".join(lines[:2]) + "\n" + lines[2][:40], encoding="utf-8")
         n = len(srv.requests)
         run()
-        assert len(srv.requests) == n + 1   # the cut-off article runs again: right
+        assert len(srv.requests) == n + 1  # the cut-off article runs again: right
         run()
-        assert len(srv.requests) == n + 1   # ...but only once
+        assert len(srv.requests) == n + 1  # ...but only once
 
 
 def test_resume_retries_articles_that_failed(tmp_path):

@@ -17,29 +17,31 @@ from tests.evals.helpers import gold, pred
 
 
 def _mixed_gold():
-    return gold({
-        "relevant": True,
-        "suspects_identified": {"value": 39, "qualifier": "exact"},
-        "arrests": 3,  # a plain number is an exact count
-        "searches": None,
-        "victims_identified": {"value": 2, "qualifier": "exact"},
-        "seizures": [
-            {"item": "electronic devices", "quantity": 200, "unit": "items", "qualifier": "approximate"},
-            {"item": "cash", "quantity": 5000, "unit": "EUR", "qualifier": "exact"},
-        ],
-    })
+    return gold(
+        {
+            "relevant": True,
+            "suspects_identified": {"value": 39, "qualifier": "exact"},
+            "arrests": 3,  # a plain number is an exact count
+            "searches": None,
+            "victims_identified": {"value": 2, "qualifier": "exact"},
+            "seizures": [
+                {"item": "electronic devices", "quantity": 200, "unit": "items", "qualifier": "approximate"},
+                {"item": "cash", "quantity": 5000, "unit": "EUR", "qualifier": "exact"},
+            ],
+        }
+    )
 
 
 def test_numeric_slots_outcomes_and_qualifiers():
     g = _mixed_gold()
     p = pred(
-        suspects_identified={"value": 39, "qualifier": "exact"},   # right value, right qualifier
-        arrests={"value": 4, "qualifier": "exact"},                # wrong value (qualifier not judged)
-        searches={"value": 41},                                    # gold null → hallucinated
-        victims_identified=None,                                   # gold 2 → missed
+        suspects_identified={"value": 39, "qualifier": "exact"},  # right value, right qualifier
+        arrests={"value": 4, "qualifier": "exact"},  # wrong value (qualifier not judged)
+        searches={"value": 41},  # gold null → hallucinated
+        victims_identified=None,  # gold 2 → missed
         seizures=[
             {"item": "devices", "quantity": 200, "unit": "items", "qualifier": "exact"},  # matches; qualifier wrong
-            {"item": "cash", "quantity": 6000, "unit": "EUR"},     # matches no gold → hallucinated
+            {"item": "cash", "quantity": 6000, "unit": "EUR"},  # matches no gold → hallucinated
         ],
     )
     s = score_article(g, p)
@@ -58,8 +60,12 @@ def test_numeric_slots_outcomes_and_qualifiers():
     # seizures: tp devices, fn cash 5000, fp cash 6000
     assert (s.seizures.tp, s.seizures.fp, s.seizures.fn) == (1, 1, 1)
     outcomes = {d["field"]: d["outcome"] for d in s.details if d["field"] != "seizure"}
-    assert outcomes == {"suspects_identified": "correct", "arrests": "wrong", "searches": "hallucinated",
-                        "victims_identified": "missed"}
+    assert outcomes == {
+        "suspects_identified": "correct",
+        "arrests": "wrong",
+        "searches": "hallucinated",
+        "victims_identified": "missed",
+    }
 
 
 def test_gold_null_and_pred_null_is_right():
@@ -72,9 +78,9 @@ def test_gold_null_and_pred_null_is_right():
 @pytest.mark.parametrize(
     ("gold_arrests", "pred_arrests", "outcome"),
     [
-        (0, None, "missed"),         # "nobody has yet been arrested" is 0; a null misses it
-        (0, 0, "correct"),           # explicit zero predicted
-        (None, 0, "hallucinated"),   # a 0 where the article gives no number is a hallucination
+        (0, None, "missed"),  # "nobody has yet been arrested" is 0; a null misses it
+        (0, 0, "correct"),  # explicit zero predicted
+        (None, 0, "hallucinated"),  # a 0 where the article gives no number is a hallucination
         (0, 2, "wrong"),
     ],
 )
@@ -89,10 +95,17 @@ def test_explicit_zero(gold_arrests, pred_arrests, outcome):
 
 
 def test_qualifier_only_on_right_values():
-    g = gold({"relevant": True, "arrests": {"value": 100, "qualifier": "lower_bound"},
-              "searches": {"value": 50, "qualifier": "approximate"}})
-    p = pred(arrests={"value": 100, "qualifier": "lower_bound"},   # right value, right qualifier
-             searches={"value": 60, "qualifier": "approximate"})   # wrong value: qualifier not counted
+    g = gold(
+        {
+            "relevant": True,
+            "arrests": {"value": 100, "qualifier": "lower_bound"},
+            "searches": {"value": 50, "qualifier": "approximate"},
+        }
+    )
+    p = pred(
+        arrests={"value": 100, "qualifier": "lower_bound"},  # right value, right qualifier
+        searches={"value": 60, "qualifier": "approximate"},
+    )  # wrong value: qualifier not counted
     s = score_article(g, p)
     assert (s.qualifier_correct, s.qualifier_total) == (1, 1)
     assert (s.numeric_correct, s.wrong) == (3, 1)  # arrests + 2 null/null right; searches wrong
@@ -100,8 +113,11 @@ def test_qualifier_only_on_right_values():
 
 def test_non_relevant_gold_with_predicted_counts_is_hallucination():
     g = gold({"relevant": False})
-    p = pred(relevant=True, arrests={"value": 4000, "evidence": "4000 officers"},
-             seizures=[{"item": "cocaine", "quantity": 2, "unit": "kg"}])
+    p = pred(
+        relevant=True,
+        arrests={"value": 4000, "evidence": "4000 officers"},
+        seizures=[{"item": "cocaine", "quantity": 2, "unit": "kg"}],
+    )
     s = score_article(g, p)
     # slots: 4 counts (no gold seizures); arrests hallucinated, 3 null/null right
     assert (s.numeric_slots, s.numeric_correct) == (4, 3)
@@ -112,8 +128,15 @@ def test_non_relevant_gold_with_predicted_counts_is_hallucination():
 
 
 def test_missing_prediction_scores_as_empty_non_relevant():
-    g = gold({"relevant": True, "operation_name": "Lantern", "countries": ["Portugal"],
-              "arrests": 12, "seizures": [{"item": "cocaine", "quantity": 3, "unit": "kg"}]})
+    g = gold(
+        {
+            "relevant": True,
+            "operation_name": "Lantern",
+            "countries": ["Portugal"],
+            "arrests": 12,
+            "seizures": [{"item": "cocaine", "quantity": 3, "unit": "kg"}],
+        }
+    )
     s = score_article(g, None)
     # slots 4 + 1 seizure = 5; arrests and cocaine missed; 3 null counts right
     assert (s.numeric_slots, s.numeric_correct, s.missed, s.hallucinated) == (5, 3, 2, 0)
@@ -143,23 +166,28 @@ def _tally(s, field):
 
 def test_agencies_normalisation_aliases_and_lenient():
     g = gold(
-        {"relevant": True, "agencies": [
-            {"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"},
-            {"name": "Drug Enforcement Administration", "aliases": ["DEA"]},
-            {"name": "Policía Nacional", "country": "Spain"},
-            "Guardia Civil",  # an agency may be given as a bare name
-        ]},
+        {
+            "relevant": True,
+            "agencies": [
+                {"name": "Slovenian National Police", "country": "Slovenia", "role": "lead"},
+                {"name": "Drug Enforcement Administration", "aliases": ["DEA"]},
+                {"name": "Policía Nacional", "country": "Spain"},
+                "Guardia Civil",  # an agency may be given as a bare name
+            ],
+        },
         {"agencies": ["Western Union"]},
     )
-    p = pred(agencies=[
-        {"name": "the SLOVENIAN national police"},  # case + article → Slovenian National Police: tp
-        {"name": "DEA"},                            # alias → DEA: tp
-        {"name": "Drug Enforcement Administration"},  # second spelling of a matched agency: neither
-        {"name": "Policia Nacional"},               # accent → tp
-        {"name": "Guardia-Civil."},                 # punctuation → tp
-        {"name": "Western Union"},                  # lenient: neither hit nor FP
-        {"name": "FBI"},                            # FP
-    ])
+    p = pred(
+        agencies=[
+            {"name": "the SLOVENIAN national police"},  # case + article → Slovenian National Police: tp
+            {"name": "DEA"},  # alias → DEA: tp
+            {"name": "Drug Enforcement Administration"},  # second spelling of a matched agency: neither
+            {"name": "Policia Nacional"},  # accent → tp
+            {"name": "Guardia-Civil."},  # punctuation → tp
+            {"name": "Western Union"},  # lenient: neither hit nor FP
+            {"name": "FBI"},  # FP
+        ]
+    )
     s = score_article(g, p)
     # tp 4 (Slovenian, DEA, Policía, Guardia), fp 1 (FBI), fn 0
     assert _tally(s, "agencies") == (4, 1, 0)
@@ -180,18 +208,20 @@ def test_agency_matching_ignores_dots_in_abbreviations():
 @pytest.mark.parametrize(
     ("predicted", "expected"),
     [
-        ("Mozaik 2023", (1, 0, 0)),            # case
+        ("Mozaik 2023", (1, 0, 0)),  # case
         ("Operation MOZAIK 2023", (1, 0, 0)),  # the schema strips a leading "Operation"
-        ("Mozaik-2023", (1, 0, 0)),            # second accepted spelling / punctuation
-        ("Mozaïk 2023", (1, 0, 0)),            # accent
+        ("Mozaik-2023", (1, 0, 0)),  # second accepted spelling / punctuation
+        ("Mozaïk 2023", (1, 0, 0)),  # accent
         ("Western Balkans Action", (0, 0, 1)),  # lenient name: not a FP, but the gold name is still not found
-        ("Mosaic", (0, 1, 1)),                 # wrong: FP and FN
-        (None, (0, 0, 1)),                     # missed
+        ("Mosaic", (0, 1, 1)),  # wrong: FP and FN
+        (None, (0, 0, 1)),  # missed
     ],
 )
 def test_operation_name_list_of_spellings(predicted, expected):
-    g = gold({"relevant": True, "operation_name": ["MOZAIK 2023", "Mozaik-2023"]},
-             {"operation_name": "Western Balkans Action"})
+    g = gold(
+        {"relevant": True, "operation_name": ["MOZAIK 2023", "Mozaik-2023"]},
+        {"operation_name": "Western Balkans Action"},
+    )
     s = score_article(g, pred(operation_name=predicted))
     assert _tally(s, "operation_name") == expected
 
@@ -203,8 +233,10 @@ def test_operation_name_absent_in_gold():
 
 
 def test_countries_canonicalised():
-    g = gold({"relevant": True, "countries": ["Czechia", "United Kingdom", "North Macedonia", "Türkiye"]},
-             {"countries": ["Germany"]})
+    g = gold(
+        {"relevant": True, "countries": ["Czechia", "United Kingdom", "North Macedonia", "Türkiye"]},
+        {"countries": ["Germany"]},
+    )
     p = pred(countries=["Czech Republic", "UK", "Turkey", "Germany", "France"])
     s = score_article(g, p)
     # tp: Czech Republic=Czechia, UK=United Kingdom, Turkey=Türkiye → 3
@@ -231,20 +263,20 @@ def test_crime_types_with_lenient():
 @pytest.mark.parametrize(
     ("q1", "u1", "q2", "u2", "agree"),
     [
-        (1, "tonnes", 1000, "kg", True),       # 1 tonne = 1000 kg
+        (1, "tonnes", 1000, "kg", True),  # 1 tonne = 1000 kg
         (1, "tonne", 1000, "kilograms", True),
-        (2.2046, "lb", 1, "kg", True),          # 2.2046 lb × 0.45359237 = 0.99999 kg
-        (1200, "lb", 544.3, "kg", True),        # 1200 × 0.45359237 = 544.31 kg
-        (1000, "lb", 1, "tonnes", False),       # 453.6 kg ≠ 1000 kg
+        (2.2046, "lb", 1, "kg", True),  # 2.2046 lb × 0.45359237 = 0.99999 kg
+        (1200, "lb", 544.3, "kg", True),  # 1200 × 0.45359237 = 544.31 kg
+        (1000, "lb", 1, "tonnes", False),  # 453.6 kg ≠ 1000 kg
         (500, "g", 0.5, "kg", True),
         (14_000_000, "€", 14_000_000, "EUR", True),  # "€" is EUR
         (14_000_000, "eur", 14_000_000, "EUR", True),
         (100, "$", 100, "USD", True),
         (100, "EUR", 100, "USD", False),
         (3, "kg", 3, "EUR", False),
-        (17, None, 17, "items", True),         # no unit = counted items
+        (17, None, 17, "items", True),  # no unit = counted items
         (17, "items", 18, "items", False),
-        (None, None, None, "kg", True),        # both without quantity
+        (None, None, None, "kg", True),  # both without quantity
         (None, None, 5, "kg", False),
     ],
 )
@@ -263,11 +295,11 @@ def test_canonical_unit():
 @pytest.mark.parametrize(
     ("a", "b", "agree"),
     [
-        ("electronic devices", "devices", True),   # token overlap
-        ("firearms", "firearm", True),             # crude singular
+        ("electronic devices", "devices", True),  # token overlap
+        ("firearms", "firearm", True),  # crude singular
         ("Cocaine", "cocaine hydrochloride", True),
         ("cocaine", "heroin", False),
-        ("cash", "the cash", True),                 # article dropped
+        ("cash", "the cash", True),  # article dropped
     ],
 )
 def test_items_agree(a, b, agree):
@@ -275,16 +307,23 @@ def test_items_agree(a, b, agree):
 
 
 def test_seizure_unit_conversion_in_scoring():
-    g = gold({"relevant": True, "seizures": [
-        {"item": "cocaine", "quantity": 1, "unit": "tonnes"},
-        {"item": "methamphetamine", "quantity": 1, "unit": "kg"},
-        {"item": "cash", "quantity": 14_000_000, "unit": "EUR"},
-    ]})
-    p = pred(seizures=[
-        {"item": "cocaine", "quantity": 1000, "unit": "kg"},
-        {"item": "meth methamphetamine", "quantity": 2.2046, "unit": "lb"},
-        {"item": "cash", "quantity": 14_000_000, "unit": "€"},
-    ])
+    g = gold(
+        {
+            "relevant": True,
+            "seizures": [
+                {"item": "cocaine", "quantity": 1, "unit": "tonnes"},
+                {"item": "methamphetamine", "quantity": 1, "unit": "kg"},
+                {"item": "cash", "quantity": 14_000_000, "unit": "EUR"},
+            ],
+        }
+    )
+    p = pred(
+        seizures=[
+            {"item": "cocaine", "quantity": 1000, "unit": "kg"},
+            {"item": "meth methamphetamine", "quantity": 2.2046, "unit": "lb"},
+            {"item": "cash", "quantity": 14_000_000, "unit": "€"},
+        ]
+    )
     s = score_article(g, p)
     # all 3 gold seizures matched: tp 3; slots 4 + 3 = 7, all right (the 4 counts are null/null)
     assert (s.seizures.tp, s.seizures.fp, s.seizures.fn) == (3, 0, 0)
@@ -294,29 +333,42 @@ def test_seizure_unit_conversion_in_scoring():
 def test_seizure_total_and_lenient_parts():
     g = gold(
         {"relevant": True, "seizures": [{"item": "cocaine", "quantity": 100, "unit": "kg"}]},
-        {"seizures": [{"item": "cocaine", "quantity": 60, "unit": "kg"},
-                      {"item": "cocaine", "quantity": 40, "unit": "kg"}]},
+        {
+            "seizures": [
+                {"item": "cocaine", "quantity": 60, "unit": "kg"},
+                {"item": "cocaine", "quantity": 40, "unit": "kg"},
+            ]
+        },
     )
     # total and parts predicted: the total is the hit, the parts are neither FP nor hallucinated
-    s = score_article(g, pred(seizures=[
-        {"item": "cocaine", "quantity": 100, "unit": "kg"},
-        {"item": "cocaine", "quantity": 60, "unit": "kg"},
-        {"item": "cocaine", "quantity": 40, "unit": "kg"},
-    ]))
+    s = score_article(
+        g,
+        pred(
+            seizures=[
+                {"item": "cocaine", "quantity": 100, "unit": "kg"},
+                {"item": "cocaine", "quantity": 60, "unit": "kg"},
+                {"item": "cocaine", "quantity": 40, "unit": "kg"},
+            ]
+        ),
+    )
     assert (s.seizures.tp, s.seizures.fp, s.seizures.fn) == (1, 0, 0)
     assert (s.numeric_slots, s.numeric_correct, s.hallucinated, s.missed) == (5, 5, 0, 0)
     # only the parts predicted: the total is missed (fn 1, missed 1), the parts still neither
-    s = score_article(g, pred(seizures=[
-        {"item": "cocaine", "quantity": 60, "unit": "kg"},
-        {"item": "cocaine", "quantity": 40, "unit": "kg"},
-    ]))
+    s = score_article(
+        g,
+        pred(
+            seizures=[
+                {"item": "cocaine", "quantity": 60, "unit": "kg"},
+                {"item": "cocaine", "quantity": 40, "unit": "kg"},
+            ]
+        ),
+    )
     assert (s.seizures.tp, s.seizures.fp, s.seizures.fn) == (0, 0, 1)
     assert (s.numeric_correct, s.hallucinated, s.missed) == (4, 0, 1)
 
 
 def test_lenient_null_quantity_seizure():
-    g = gold({"relevant": True, "seizures": []},
-             {"seizures": [{"item": "mobile phones", "quantity": None}]})
+    g = gold({"relevant": True, "seizures": []}, {"seizures": [{"item": "mobile phones", "quantity": None}]})
     # an item seized without a number, accepted by a lenient null-quantity seizure: neither hit nor FP
     s = score_article(g, pred(seizures=[{"item": "phones"}]))
     assert (s.seizures.tp, s.seizures.fp, s.seizures.fn) == (0, 0, 0)
@@ -346,11 +398,13 @@ ARTICLE = "Police arrested 12 people and searched five houses.\nThey seized 3 kg
 
 def test_grounding_rate_whitespace_normalised():
     p = pred(
-        arrests={"value": 12, "evidence": "arrested  12\n people"},        # found (whitespace differs)
-        searches={"value": 5, "evidence": "searched 5 houses"},             # not in the article
-        victims_identified={"value": 1},                                    # no evidence: not a span
-        seizures=[{"item": "heroin", "quantity": 3, "unit": "kg", "evidence": "seized 3 kg of heroin on Monday"},
-                  {"item": "cash"}],                                       # no evidence: not a span
+        arrests={"value": 12, "evidence": "arrested  12\n people"},  # found (whitespace differs)
+        searches={"value": 5, "evidence": "searched 5 houses"},  # not in the article
+        victims_identified={"value": 1},  # no evidence: not a span
+        seizures=[
+            {"item": "heroin", "quantity": 3, "unit": "kg", "evidence": "seized 3 kg of heroin on Monday"},
+            {"item": "cash"},
+        ],  # no evidence: not a span
     )
     # spans: arrests, searches, heroin = 3; found: arrests, heroin = 2
     assert grounding(p, ARTICLE) == (3, 2)
