@@ -150,7 +150,7 @@ class CachingBackend:
             entry = json.loads(path.read_text(encoding="utf-8"))
             self._count(hit=True)
             for call in entry["usage"]["calls"]:
-                usage.record(call["step"], call["prompt_tokens"], call["completion_tokens"], call["ms"])
+                usage.record_call(call, cached=True)
             usage.retries += entry["usage"].get("retries", 0)
             usage.reasks += entry["usage"].get("reasks", 0)
             if entry["status"] == "failed":
@@ -214,6 +214,6 @@ def _usage_dict(u: Usage) -> dict[str, Any]:
 
 def _merge(into: Usage, local: Usage) -> None:
     for call in local.calls:
-        into.record(call["step"], call["prompt_tokens"], call["completion_tokens"], call["ms"])
+        into.record_call(call, cached=False)
     into.retries += local.retries
     into.reasks += local.reasks

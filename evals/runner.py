@@ -123,8 +123,10 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
         },
     )
 
+    run_settings = settings.with_overrides(transcripts=True)  # results.jsonl keeps every call's transcript
+
     def summariser_for(text: str) -> Summariser:
-        return Summariser(settings, backend=cache.for_article(text), registry=registry)
+        return Summariser(run_settings, backend=cache.for_article(text), registry=registry)
 
     opts.out.mkdir(parents=True, exist_ok=True)
     done = load_results(opts.out)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_chars: int = Field(default=100_000, ge=100, description="longest article accepted")
     prompt_version: str = Field(default="v2-mined-mentions", description="default prompt version")
     prompts_dir: Path = Field(default=REPO_ROOT / "prompts")
+    transcripts: bool = Field(
+        default=False, description="keep each LLM call's messages (as sent) and raw response in meta.calls"
+    )
 
     @model_validator(mode="after")
     def _pick_backend(self) -> Settings:

@@ -30,6 +30,10 @@ class SummaryResult:
         return {"summary": self.summary.model_dump(mode="json"), "meta": self.meta}
 
 
+def _without_transcript(call: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in call.items() if k not in {"messages", "response"}}
+
+
 class Summariser:
     """Holds one backend (the embedded model is loaded once) and the prompt registry."""
 
@@ -84,7 +88,9 @@ class Summariser:
             "prompt_tokens": ctx.usage.prompt_tokens,
             "completion_tokens": ctx.usage.completion_tokens,
             "latency_ms": round(elapsed_ms, 1),
-            "calls": ctx.usage.calls,
+            "calls": ctx.usage.calls
+            if self.settings.transcripts
+            else [_without_transcript(c) for c in ctx.usage.calls],
             "warnings": ctx.warnings,
         }
         log.info(

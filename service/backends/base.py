@@ -38,13 +38,45 @@ class Usage:
     latency_ms: float = 0.0
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def record(self, step: str, prompt_tokens: int, completion_tokens: int, ms: float) -> None:
+    def record(
+        self,
+        step: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        ms: float,
+        *,
+        messages: list[dict[str, Any]] | None = None,
+        response: str | None = None,
+        cached: bool = False,
+    ) -> None:
+        """Count one call; `messages` (as sent) and `response` (raw arguments) make its transcript."""
         self.llm_calls += 1
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
         self.latency_ms += ms
-        self.calls.append(
-            {"step": step, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "ms": round(ms, 1)}
+        call: dict[str, Any] = {
+            "step": step,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "ms": round(ms, 1),
+            "cached": cached,
+        }
+        if messages is not None:
+            call["messages"] = messages
+        if response is not None:
+            call["response"] = response
+        self.calls.append(call)
+
+    def record_call(self, call: dict[str, Any], *, cached: bool) -> None:
+        """Count a call recorded earlier (a cache entry), keeping its transcript if it has one."""
+        self.record(
+            call["step"],
+            call["prompt_tokens"],
+            call["completion_tokens"],
+            call["ms"],
+            messages=call.get("messages"),
+            response=call.get("response"),
+            cached=cached,
         )
 
 
@@ -76,6 +108,11 @@ class Backend(Protocol):
     ) -> T: ...
 
     def check_ready(self) -> None: ...
+
+
+def _as_sent(messages: Any) -> list[dict[str, Any]]:
+    """A JSON-safe copy of the chat messages exactly as handed to the backend (re-asks included)."""
+    return json.loads(json.dumps(list(messages or []), default=lambda o: getattr(o, "model_dump", lambda: str(o))()))
 
 
 def _tool_arguments(completion: Any) -> str | None:
@@ -132,6 +169,8 @@ class InstructorBackend:
                     int(getattr(u, "prompt_tokens", 0) or 0),
                     int(getattr(u, "completion_tokens", 0) or 0),
                     ms,
+                    messages=_as_sent(kwargs.get("messages")),
+                    response=_tool_arguments(completion),
                 )
                 log.info(
                     "llm call step=%s backend=%s model=%s prompt_tokens=%s completion_tokens=%s ms=%.0f",
