@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import ftfy
+from ftfy.badness import is_bad
 
 from service.dates import DateMention, find_dateline, find_dates
 from service.entities import EntityCandidates, find_entities
@@ -50,6 +52,8 @@ def fold_quotes(text: str) -> str:
 
 def normalise(raw: str) -> str:
     """Mojibake repaired and NFC; quotes, dashes and line breaks left as written."""
+    if not is_bad(raw):  # one linear scan; ftfy's line-by-line repair only where mojibake shows
+        return unicodedata.normalize("NFC", raw)
     return ftfy.fix_text(
         raw,
         uncurl_quotes=False,

@@ -53,6 +53,8 @@ def _country_index() -> dict[str, tuple[str, str]]:
             index[alias] = (name, "country")
     for code in ("UK", "US", "USA", "UAE", "DRC"):
         index[code] = (canonical_country(code), "country")
+    index["U.S"] = index["U.S.A"] = index["US"]
+    index["U.K"] = index["UK"]
     for demonym, name in lexicon.mapping("countries", "demonyms").items():
         index[normalise_name(demonym)] = (name, "demonym")
     return index
@@ -75,7 +77,7 @@ def _countries(text: str) -> list[Candidate]:
             if n > 1 and "\n" in text[s:e]:
                 continue
             raw = text[s:e].rstrip(".")
-            key = raw if raw.isupper() and len(raw) <= 3 else normalise_name(raw)
+            key = raw if raw.isupper() and len(raw) <= 5 else normalise_name(raw)
             if key in index and words[i + n - 1][2][:1].isupper():
                 name, kind = index[key]
                 out.append(Candidate(s, s + len(raw), raw, name, kind))

@@ -36,10 +36,15 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(out)
 
 
+@cache
+def _any_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p in _patterns()), re.IGNORECASE)
+
+
 def injection_family(segment: str) -> str | None:
     """The family of the first injection pattern the sentence or line matches, else None."""
     stripped = segment.strip()
-    if not stripped:
+    if not stripped or not _any_pattern().search(stripped):
         return None
     for family, pattern in _patterns():
         if pattern.search(stripped):

@@ -256,6 +256,7 @@ def _qualifier_before(text: str, start: int) -> tuple[Qualifier, int]:
 
 _CLOCK = re.compile(r"\d{1,2}[.:]\d{2}")
 _AM_PM = re.compile(r"\s*(?:a\.?m\b|p\.?m\b|hrs\b|h\b|o'clock)", re.IGNORECASE)
+_MINUTES_AFTER = re.compile(r":[0-5]\d\b")
 _CLOCK_HOUR_BEFORE = re.compile(r"(?<!\d)\d{1,2}:$")
 _IS_YEAR = re.compile(r"(?:19|20)\d\d")
 _IDENTIFIER_BEFORE = re.compile(
@@ -263,8 +264,8 @@ _IDENTIFIER_BEFORE = re.compile(
 )
 _GLUED_TO_NAME = re.compile(r"(?<![\w-])[A-Za-z]{1,12}-$")
 _AGE_LIST_BEFORE = re.compile(
-    r"\b(?:aged?|ages)\s+(?:of\s+|between\s+|from\s+)?\d{1,3}(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s*[-–]\s*|\s+to\s+)\d{1,3}){0,6}"
-    r"(?:\s*,\s*|\s+and\s+|\s+or\s+|\s*[-–]\s*|\s+to\s+)$",
+    r"\b(?:aged?|ages)\s+(?:of\s+|between\s+|from\s+)?(?:\d{1,3}(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s*[-–]\s*|\s+to\s+)\d{1,3}){0,6}"
+    r"(?:\s*,\s*|\s+and\s+|\s+or\s+|\s*[-–]\s*|\s+to\s+))?$",
     re.IGNORECASE,
 )
 
@@ -338,6 +339,8 @@ def _classify(text: str, start: int, end: int, value: float, raw: str, unit: str
     after = text[end : end + 24].lower()
     if _CLOCK.fullmatch(raw) and _AM_PM.match(after):
         return "time"  # "10.30 am", "9:45 p.m."
+    if raw.isdigit() and value <= 24 and _MINUTES_AFTER.match(after):
+        return "time"  # the hour of "14:45"
     if raw.isdigit() and len(raw) == 2 and _CLOCK_HOUR_BEFORE.search(text[max(0, start - 3) : start]):
         return "time"  # the minutes of "10:30"
     if raw[:1].isdigit() and not _IS_YEAR.fullmatch(raw) and _GLUED_TO_NAME.search(text[max(0, start - 12) : start]):
