@@ -14,6 +14,7 @@ from typing import Any
 from evals.golden import GoldItem, GoldSeizure
 from service.countries import canonical_country
 from service.grounding import span_in_text
+from service.numbers import mass_in_kg, unit_aliases
 from service.schema import COUNT_FIELDS, OperationSummary, Seizure, normalise_name
 
 __all__ = [
@@ -31,47 +32,10 @@ __all__ = [
 ENTITY_FIELDS = ("operation_name", "agencies", "countries", "crime_types")
 
 # Unit conversion for seizures: masses to kg; counted things to "items"; currencies by ISO code.
-_MASS_KG = {"g": 0.001, "kg": 1.0, "tonnes": 1000.0, "lb": 0.45359237, "oz": 0.028349523125}
-_UNIT_ALIASES = {
-    "gram": "g",
-    "grams": "g",
-    "gr": "g",
-    "kilogram": "kg",
-    "kilograms": "kg",
-    "kilos": "kg",
-    "kgs": "kg",
-    "tonne": "tonnes",
-    "ton": "tonnes",
-    "tons": "tonnes",
-    "t": "tonnes",
-    "metric tons": "tonnes",
-    "lbs": "lb",
-    "pound": "lb",
-    "pounds": "lb",
-    "ounces": "oz",
-    "€": "EUR",
-    "euro": "EUR",
-    "euros": "EUR",
-    "$": "USD",
-    "us$": "USD",
-    "dollars": "USD",
-    "£": "GBP",
-    "pounds sterling": "GBP",
-    "₹": "INR",
-    "rs": "INR",
-    "rupees": "INR",
-    "bitcoin": "BTC",
-    "btc": "BTC",
-    "item": "items",
-    "items": "items",
-    "units": "items",
-    "unit": "items",
-    "pieces": "items",
-    "pcs": "items",
-    "rounds": "items",
-    "round": "items",
-    "": "items",
-}
+# The service's one table of units and currencies (service/lexicon/units.toml), plus the scorer's own
+# spellings of counted things.
+_MASS_KG = mass_in_kg()
+_UNIT_ALIASES = unit_aliases()
 _ITEM_STOPWORDS = {"of", "and", "the", "a", "an", "in", "seized", "items", "item", "worth", "other", "with"}
 
 

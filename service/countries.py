@@ -6,73 +6,13 @@ from functools import lru_cache
 
 import pycountry
 
+from service import lexicon
 from service.schema import normalise_name
 
 __all__ = ["canonical_country", "is_country"]
 
-# SPEC's preferred short names, and common spellings pycountry does not resolve by itself.
-_ALIASES = {
-    "kosovo": "Kosovo",
-    "uk": "United Kingdom",
-    "u k": "United Kingdom",
-    "great britain": "United Kingdom",
-    "britain": "United Kingdom",
-    "england": "United Kingdom",
-    "scotland": "United Kingdom",
-    "wales": "United Kingdom",
-    "northern ireland": "United Kingdom",
-    "united kingdom of great britain and northern ireland": "United Kingdom",
-    "us": "United States",
-    "u s": "United States",
-    "usa": "United States",
-    "u s a": "United States",
-    "america": "United States",
-    "united states of america": "United States",
-    "czech republic": "Czechia",
-    "turkey": "Türkiye",
-    "turkiye": "Türkiye",
-    "russia": "Russia",
-    "russian federation": "Russia",
-    "holland": "Netherlands",
-    "the netherlands": "Netherlands",
-    "netherlands the": "Netherlands",
-    "south korea": "South Korea",
-    "korea republic of": "South Korea",
-    "north korea": "North Korea",
-    "iran": "Iran",
-    "iran islamic republic of": "Iran",
-    "syria": "Syria",
-    "syrian arab republic": "Syria",
-    "vietnam": "Vietnam",
-    "viet nam": "Vietnam",
-    "laos": "Laos",
-    "bolivia": "Bolivia",
-    "venezuela": "Venezuela",
-    "tanzania": "Tanzania",
-    "moldova": "Moldova",
-    "republic of moldova": "Moldova",
-    "taiwan": "Taiwan",
-    "ivory coast": "Côte d'Ivoire",
-    "cote d ivoire": "Côte d'Ivoire",
-    "macedonia": "North Macedonia",
-    "fyrom": "North Macedonia",
-    "republic of north macedonia": "North Macedonia",
-    "bosnia": "Bosnia and Herzegovina",
-    "bosnia herzegovina": "Bosnia and Herzegovina",
-    "bosnia and herzegovina": "Bosnia and Herzegovina",
-    "uae": "United Arab Emirates",
-    "emirates": "United Arab Emirates",
-    "dr congo": "Democratic Republic of the Congo",
-    "drc": "Democratic Republic of the Congo",
-    "congo the democratic republic of the": "Democratic Republic of the Congo",
-    "palestine": "Palestine",
-    "vatican": "Holy See",
-    "swaziland": "Eswatini",
-    "burma": "Myanmar",
-    "cape verde": "Cabo Verde",
-    "east timor": "Timor-Leste",
-    "brunei": "Brunei",
-}
+# SPEC's preferred short names, and common spellings pycountry does not resolve by itself (data).
+_ALIASES: dict[str, str] = lexicon.mapping("countries", "aliases")
 
 
 @lru_cache(maxsize=4096)

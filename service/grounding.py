@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from service import lexicon
+from service.article import Article
 from service.countries import canonical_country, is_country
-from service.injection import injection_spans, overlaps_injection, without_injections
+from service.entities import international_body
+from service.injection import overlaps_injection
 from service.numbers import NumberMention, find_numbers, values_in
 from service.schema import COUNT_FIELDS, Count, OperationSummary, Qualifier, Seizure, normalise_name
 
@@ -27,24 +30,26 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
 
 
-def span_in_text(span: str | None, text: str) -> bool:
+def span_in_text(span: str | None, text: str | Article) -> bool:
     """True when `span` occurs verbatim in `text`, up to whitespace, quotes and case."""
     if not span or not span.strip():
         return False
-    return normalise_text(span).casefold() in normalise_text(text).casefold()
+    hay = text.matchable if isinstance(text, Article) else normalise_text(text).casefold()
+    return normalise_text(span).casefold() in hay
 
 
-_SNAP_STOP = frozenset(
-    "the a an of and in on at to for by with from were was is are has have had been be "
-    "that this which who as it its their they".split()
-)
+_SNAP_STOP = frozenset(lexicon.words("stopwords", "function_words"))
+
+
+def _analysed(article: str | Article) -> Article:
+    return article if isinstance(article, Article) else Article.from_text(article)
 
 
 def _content_tokens(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.casefold()) if w not in _SNAP_STOP and len(w) > 2}
 
 
-def snap_evidence(evidence: str | None, value: float, article: str) -> str | None:
+def snap_evidence(evidence: str | None, value: float, article: str | Article) -> str | None:
     """A verbatim span of the article for a paraphrased quote, or None.
 
     Small models often paraphrase ("39 suspects were identified" for "identified 39 suspects").
@@ -53,9 +58,11 @@ def snap_evidence(evidence: str | None, value: float, article: str) -> str | Non
     """
     if not evidence:
         return None
+    analysis = _analysed(article)
+    article = analysis.text
     wanted = _content_tokens(evidence)
     best: tuple[int, int, NumberMention] | None = None
-    for mention in find_numbers(article):
+    for mention in analysis.numbers:
         if not mention.is_count_like or abs(mention.value - value) > 1e-6:
             continue
         lo = max(0, mention.start - 60)
@@ -75,7 +82,7 @@ def snap_evidence(evidence: str | None, value: float, article: str) -> str | Non
     return (left + article[m.start : m.end] + right).strip()
 
 
-def snap_summary(summary: OperationSummary, article: str) -> list[str]:
+def snap_summary(summary: OperationSummary, article: str | Article) -> list[str]:
     """Replace paraphrased evidence in place with verbatim spans where `snap_evidence` finds one."""
     notes = []
     for name in COUNT_FIELDS:
@@ -94,13 +101,14 @@ def snap_summary(summary: OperationSummary, article: str) -> list[str]:
     return notes
 
 
-def locate(span: str | None, text: str) -> list[tuple[int, int]]:
+def locate(span: str | None, text: str | Article) -> list[tuple[int, int]]:
     """Where `span` stands in `text` as (start, end) offsets of `text`, matched as `span_in_text` does
     (whitespace, typographic quotes and dashes, case)."""
     words = [re.escape(w) for w in normalise_text(span or "").split()]
     if not words:
         return []
-    folded = text.translate(_QUOTES)  # one character for one: offsets stay those of `text`
+    # one character for one: offsets stay those of `text`
+    folded = text.folded if isinstance(text, Article) else text.translate(_QUOTES)
     return [(m.start(), m.end()) for m in re.finditer(r"\s+".join(words), folded, re.IGNORECASE)]
 
 
@@ -113,9 +121,9 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-def _in_injection(evidence: str, article: str) -> bool:
+def _in_injection(evidence: str, article: Article) -> bool:
     """Does the quoted evidence lie inside an instruction aimed at the model?"""
-    spans = injection_spans(article)
+    spans = article.injections
     return bool(spans) and any(overlaps_injection(s, e, spans) for s, e in locate(evidence, article))
 
 
@@ -126,7 +134,7 @@ def _matching_mention(value: float, evidence: str) -> NumberMention | None:
     return None
 
 
-def _count_problem(name: str, count: Count, article: str) -> str | None:
+def _count_problem(name: str, count: Count, article: Article) -> str | None:
     if not count.evidence:
         return f"value {count.value} has no evidence; quote the words of the article that state it, or use null"
     if not span_in_text(count.evidence, article):
@@ -148,7 +156,7 @@ def _count_problem(name: str, count: Count, article: str) -> str | None:
     return None
 
 
-def _seizure_problem(seizure: Seizure, article: str) -> str | None:
+def _seizure_problem(seizure: Seizure, article: Article) -> str | None:
     if seizure.quantity is None:
         return None
     if not seizure.evidence:
@@ -168,22 +176,23 @@ def _seizure_problem(seizure: Seizure, article: str) -> str | None:
     return None
 
 
-def _name_in_article(name: str, article: str) -> bool:
+def _name_in_article(name: str, article: Article) -> bool:
     """Every word of the name appears in the article, outside any instruction aimed at the model."""
     tokens = [t for t in normalise_name(name).split() if len(t) > 2 or t.isdigit()]
-    hay = normalise_name(without_injections(article))
+    hay = normalise_name(article.without_injections)
     if not tokens:
         return normalise_name(name) in hay
     words = set(hay.split())
     return all(t in words or t in hay for t in tokens)
 
 
-def _year_stated(date: str, article: str) -> bool:
-    return date[:4] in article
+def _year_stated(date: str, article: Article) -> bool:
+    return date[:4] in article.text
 
 
-def problems(summary: OperationSummary, article: str) -> list[Problem]:
+def problems(summary: OperationSummary, article: str | Article) -> list[Problem]:
     """Everything in `summary` that the article does not support, worded for a re-ask."""
+    article = _analysed(article)
     found: list[Problem] = []
     for name in COUNT_FIELDS:
         count = getattr(summary, name)
@@ -208,11 +217,13 @@ def problems(summary: OperationSummary, article: str) -> list[Problem]:
     return found
 
 
-def ground(summary: OperationSummary, article: str) -> tuple[OperationSummary, list[str]]:
+def ground(summary: OperationSummary, article: str | Article) -> tuple[OperationSummary, list[str]]:
     """A copy of `summary` holding only what the article supports, and warnings for the rest.
 
     Counts and seizure quantities take their qualifier from the quoted words, deterministically.
+    The article is analysed once (`Article`); pass the request's analysis to reuse it.
     """
+    article = _analysed(article)
     warnings: list[str] = []
     data = summary.model_copy(deep=True)
     snap_summary(data, article)
@@ -281,9 +292,9 @@ def ground(summary: OperationSummary, article: str) -> tuple[OperationSummary, l
     return OperationSummary.model_validate(data.model_dump()), warnings
 
 
-def _grounded_summary_text(summary: str, article: str, warnings: list[str]) -> str:
+def _grounded_summary_text(summary: str, article: Article, warnings: list[str]) -> str:
     """The summary without any sentence that states a number the article does not."""
-    stated = {round(m.value, 6) for m in find_numbers(article)}
+    stated = article.stated_values
     kept = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", summary.strip()) if s]
     if len(sentences) > 1 and not re.search(r"[.!?][\"'”’)]*$", sentences[-1]):
@@ -297,18 +308,12 @@ def _grounded_summary_text(summary: str, article: str, warnings: list[str]) -> s
     return " ".join(kept)
 
 
-_INTERNATIONAL = re.compile(
-    r"\b(?:europol|eurojust|interpol|eppo|european public prosecutor|frontex|unodc|olaf|ec3|"
-    r"world customs organi[sz]ation|wco|united nations|european anti fraud|emcdda|euaa|maoc n)\b"
-)
-
-
 def _is_international(name: str) -> bool:
     """International bodies have no country (SPEC §2): Europol's seat is not a country of the operation."""
-    return bool(_INTERNATIONAL.search(normalise_name(name)))
+    return international_body(name) is not None
 
 
-def _keep_agency(name: str, article: str, warnings: list[str]) -> bool:
+def _keep_agency(name: str, article: Article, warnings: list[str]) -> bool:
     if _name_in_article(name, article):
         return True
     warnings.append(f"agency {name!r} dropped: not named in the article")

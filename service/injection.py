@@ -2,49 +2,74 @@
 
 They are data like the rest of the article, but no number may be taken from them: a count
 or seizure whose evidence lies in such a sentence is dropped, and mined mentions skip them.
+The patterns are data (`service/lexicon/injection.toml`), in four families: instructions to
+ignore or override, chat-role headers, requests to output given values, notes addressed to AI.
+`Article.from_text` runs the check once, on each sentence or line of the text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import cache
 
-__all__ = ["injection_spans", "overlaps_injection", "without_injections"]
+from service import lexicon
 
-_PATTERNS = re.compile(
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|preceding) (?:instructions|prompts?|rules)"
-    r"|disregard (?:all |any )?(?:the )?(?:previous|prior|above|earlier) "
-    r"|(?-i:\b(?:SYSTEM|ASSISTANT|DEVELOPER)(?: PROMPT| MESSAGE| NOTE| OVERRIDE)?\s*:\s)"
-    r"|\b(?:the|an?) (?:ai|assistant|model|llm|language model|summari[sz]er|bot)s? (?:must|should|shall|will) "
-    r"|\byou (?:must|should|are required to|are instructed to) (?:now )?(?:output|report|return|say|answer|respond|write)"
-    r"|\b(?:output|report|return) (?:exactly |only )?(?:the following|this json)"
-    r"|new instructions?\s*:"
-    r"|\b(?:note|message|instructions?) (?:for|to) (?:any |all )?(?:automated|ai|llm|machine)[ -]?"
-    r"(?:summari[sz]ers?|systems?|tools?|assistants?|models?|readers?)"
-    r"|\b(?:ai|llm|automated) (?:summari[sz]ers?|assistants?|models?)\s*(?:must|should|:)",
-    re.IGNORECASE,
-)
-_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+__all__ = [
+    "FAMILIES",
+    "injection_family",
+    "injection_spans",
+    "injection_spans_in",
+    "overlaps_injection",
+    "without_injections",
+]
+
+FAMILIES = ("override", "role_header", "value_request", "addressed_to_ai")
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out = []
+    for family in FAMILIES:
+        for pattern in lexicon.group("injection", family)["patterns"]:
+            out.append((family, re.compile(pattern, re.IGNORECASE)))
+    return tuple(out)
+
+
+@cache
+def _any_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p in _patterns()), re.IGNORECASE)
+
+
+def injection_family(segment: str) -> str | None:
+    """The family of the first injection pattern the sentence or line matches, else None."""
+    stripped = segment.strip()
+    if not stripped or not _any_pattern().search(stripped):
+        return None
+    for family, pattern in _patterns():
+        if pattern.search(stripped):
+            return family
+    return None
+
+
+def injection_spans_in(text: str, segments: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of each given segment of `text` that gives the model an instruction."""
+    return [(s, e) for s, e in segments if injection_family(text[s:e])]
 
 
 def injection_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence or line that gives the model an instruction."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        if m.group(0).strip() and _PATTERNS.search(m.group(0)):
-            spans.append((m.start(), m.end()))
-    return spans
+    from service.article import Article
+
+    return list(Article.from_text(text).injections)
 
 
-def overlaps_injection(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+def overlaps_injection(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
 def without_injections(text: str) -> str:
     """The text with every injected instruction blanked out (offsets kept)."""
-    spans = injection_spans(text)
-    if not spans:
-        return text
-    chars = list(text)
-    for s, e in spans:
-        chars[s:e] = " " * (e - s)
-    return "".join(chars)
+    from service.article import Article
+
+    return Article.from_text(text).without_injections

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.article import Article
 from service.backends import Backend, make_backend
 from service.grounding import ground
-from service.injection import injection_spans
 from service.inputs import check_article, looks_english
 from service.prompts import PromptRegistry, PromptVersion
 from service.schema import OperationSummary
@@ -60,20 +60,26 @@ class Summariser:
     def summarise(self, text: str, title: str | None = None, prompt_version: str | None = None) -> SummaryResult:
         """Summarise one article. Raises `InvalidArticle` for unusable input, `BackendError` on failure."""
         started = time.perf_counter()
-        article = check_article(text, self.settings.max_chars)
+        analysis = Article.from_text(check_article(text, self.settings.max_chars))  # the one analysis
+        article = analysis.text
         prompt = self.prompt(prompt_version)
         backend = self.backend
         ctx = RunContext(
-            article=article, title=title, prompt=prompt, backend=backend, max_tokens=self.settings.max_tokens
+            article=article,
+            title=title,
+            prompt=prompt,
+            backend=backend,
+            max_tokens=self.settings.max_tokens,
+            analysis=analysis,
         )
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")
         else:
-            if injection_spans(article):
+            if analysis.injections:
                 ctx.warnings.append("the article contains instructions aimed at the model; they were ignored")
             raw = STRATEGIES[prompt.strategy](ctx)
-            summary, grounding_warnings = ground(raw, article)
+            summary, grounding_warnings = ground(raw, analysis)
             ctx.warnings.extend(grounding_warnings)
         elapsed_ms = (time.perf_counter() - started) * 1000
         meta = {

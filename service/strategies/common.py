@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.article import Article
 from service.backends.base import Backend, Usage
 from service.prompts import PromptVersion
 from service.schema import MAX_AGENCIES, MAX_COUNTRIES, MAX_CRIME_TYPES, Agency, CrimeType, Role, check_iso_date
@@ -49,6 +50,8 @@ def iso_date_or_none(value: str | None) -> str | None:
 
 @dataclass
 class RunContext:
+    """One request: `analysis` is the one `Article` every stage reads; `article` is its text, as sent."""
+
     article: str
     title: str | None
     prompt: PromptVersion
@@ -56,3 +59,9 @@ class RunContext:
     max_tokens: int
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
+    analysis: Article | None = None
+
+    def __post_init__(self) -> None:
+        if self.analysis is None:
+            self.analysis = Article.from_text(self.article)
+        self.article = self.analysis.text

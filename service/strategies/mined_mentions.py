@@ -21,10 +21,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from service import lexicon
 from service.agencies import international_bodies
+from service.article import Article
 from service.backends.base import ExtractionFailed, parse_lenient
-from service.injection import injection_spans, overlaps_injection
-from service.numbers import NumberMention, find_numbers
+from service.numbers import CRYPTO_CODES, NumberMention
 from service.schema import (
     Count,
     OperationSummary,
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["run", "Mention", "mine", "Label", "assemble_counts"]
 
+# At most this many mentions go to the labelling call (in article order): the call's prompt and
+# answer grow with each, and a small model's context is bounded. More is rare (the golden set's
+# longest article has 45); when it happens the rest are not labelled and the summary says so.
 MAX_MENTIONS = 48
 
 
@@ -56,52 +60,30 @@ _FIELD_OF = {
     Label.victims: "victims_identified",
 }
 
-# A label must also agree with the words of its clause (the prototype's "keyword check").
+# A label must also agree with the words of its clause (the prototype's "keyword check"): the word
+# lists are data (service/lexicon/labels.toml), matched as whole words.
 _KEYWORDS = {
-    Label.arrested: r"arrest|detain|detention|custody|apprehend|nabbed|captur|taken in|held|remand|"
-    r"caught|booked|locked up",
-    Label.suspects_identified: r"suspect|identif|offender|perpetrator|target|accused",
-    Label.searches: r"raid|search|premises|house|home|propert|location|site|\baddress|warrant|building|"
-    r"apartment|\bflats?\b|\boffices?\b|compan|farm|plantation|warehouse|workshop|place",
-    Label.victims: r"victim|rescu|safeguard|child|children|girl|boy|women|woman|minor|freed|survivor|"
-    r"liberat|exploited",
-    Label.seized: r"seiz|confiscat|recover|found|haul|intercept|impound|discover|uncover|took|taken|"
-    r"dismantl|destroy|cash|plants|shipment|cargo|consignment|stash|hidden|concealed|loaded|kg|tonne|"
-    r"kilo|gram|weapon|firearm|gun|rifle|pistol|ammunition|round|device|phone|computer|vehicle|car",
+    Label.arrested: lexicon.pattern("labels", "arrested"),
+    Label.suspects_identified: lexicon.pattern("labels", "suspects_identified"),
+    Label.searches: lexicon.pattern("labels", "searches"),
+    Label.victims: lexicon.pattern("labels", "victims"),
+    Label.seized: lexicon.pattern("labels", "seized"),
 }
 # A seizure also needs a seizing word somewhere in its sentence ("seized", "confiscated", "haul").
-_SEIZE_SENTENCE = re.compile(
-    r"seiz|confiscat|recover|haul|intercept|impound|discover|uncover|dismantl|destroy|took possession|secured|"
-    r"were found|was found|found (?:in|at|on|inside|hidden)|taken into evidence|in cash|cash of|stash",
-    re.IGNORECASE,
-)
+_SEIZE_SENTENCE = lexicon.pattern("labels", "seizing_sentence")
 # What a number counts when it is neither people acted against nor things seized: officers
 # deployed, countries taking part, days of an operation.
 _NOT_COUNTED = re.compile(
-    r"^(?:[a-z-]+ ){0,2}(?:officers?|officials?|agents?|personnel|troops|soldiers|sailors|staff|"
-    r"investigators?|detectives?|prosecutors?|judges?|employees|analysts|experts|specialists|"
-    r"countries|nations|states|cities|regions|provinces|agencies|forces|authorities|years?|months?|"
-    r"weeks?|days?|hours?|times|languages|operations?|investigations?|cases|reports|pages)\b",
-    re.IGNORECASE,
+    r"^(?:[a-z-]+ ){0,2}" + lexicon.alternation(lexicon.words("labels", "not_counted")), re.IGNORECASE
 )
 # Things counted that are neither people nor premises: never a count (they may be a seizure).
 _NOT_PEOPLE_OR_PLACES = re.compile(
-    r"^(?:[a-z-]+ ){0,2}(?:ip addresses|e-?mail addresses|addresses online|accounts|users|websites|domains|"
-    r"messages|e-?mails|calls|files|images|videos|photos|transactions|devices|computers|machines|bots|"
-    r"servers|farms|plants|vehicles|cars|parcels|packages|shipments|containers|tonnes|kilograms)\b",
-    re.IGNORECASE,
+    r"^(?:[a-z-]+ ){0,2}" + lexicon.alternation(lexicon.words("labels", "not_people_or_places")), re.IGNORECASE
 )
-_TOTAL_CUE = re.compile(r"\b(?:in total|a total of|total|in all|altogether|overall|combined)\b", re.IGNORECASE)
+_TOTAL_CUE = lexicon.pattern("labels", "total_cue")
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
 # Money that is not a seizure: values, proceeds, losses.
-_NOT_SEIZED_MONEY = re.compile(
-    r"worth|valued|value|estimated at|loss|lost|proceeds|laundered|launder|profit|earn|turnover|"
-    r"damage|defraud|stole|stolen|swindl|scam|cost|fine|fined|bail|bounty|budget|revenue|paid|"
-    r"income|tax|evaded|evasion|froze|frozen|freez|generated|made|fraud of",
-    re.IGNORECASE,
-)
-_RELATED_BLOCK = re.compile(r"(?:\n[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+[^\n]{3,160}){3,}\s*(?:\n[^\n]{0,40})?\s*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n\s*\n")
+_NOT_SEIZED_MONEY = lexicon.pattern("labels", "not_seized_money")
 
 
 @dataclass(frozen=True)
@@ -116,23 +98,6 @@ class Mention:
     @property
     def window(self) -> str:
         return f"{self.before} {self.number.text} {self.after}"
-
-
-def _main_body(text: str) -> str:
-    """The article without a trailing list of related headlines."""
-    m = _RELATED_BLOCK.search(text)
-    return text[: m.start()] if m else text
-
-
-def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    s = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.end() > start:
-            break
-        s = m.end()
-    m = _SENTENCE_END.search(text, end)
-    e = m.start() if m else len(text)
-    return s, e
 
 
 def _words_before(text: str, pos: int, n: int, floor: int) -> int:
@@ -166,16 +131,18 @@ def _clean(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip().replace('"', "'")
 
 
-def mine(article: str) -> list[Mention]:
-    """The numeric mentions worth labelling, in article order, each with a unique key."""
-    body = _main_body(article)
-    injected = injection_spans(body)
+def mine(article: Article | str) -> list[Mention]:
+    """The numeric mentions worth labelling, in article order, each with a unique key: every
+    count-like number of the main body outside bylines and injected instructions."""
+    if isinstance(article, str):
+        article = Article.from_text(article)
+    body = article.body_text
     mentions: list[Mention] = []
     seen_keys: set[str] = set()
-    for num in find_numbers(body):
-        if not num.is_count_like or overlaps_injection(num.start, num.end, injected):
+    for num in article.body_numbers:
+        if not num.is_count_like:
             continue
-        s, e = _sentence_bounds(body, num.start, num.end)
+        s, e = article.sentence_of(num.start, num.end)
         k0 = _words_before(body, num.start, 3, s)
         k1 = _words_after(body, num.end, 3, e)
         key = _clean(f"{body[k0 : num.start]}[{num.text}]{body[num.end : k1]}")
@@ -195,8 +162,6 @@ def mine(article: str) -> list[Mention]:
                 after=_clause_after(body[num.end : e]),
             )
         )
-        if len(mentions) >= MAX_MENTIONS:
-            break
     return mentions
 
 
@@ -206,7 +171,7 @@ def keyword_ok(label: Label, mention: Mention) -> bool:
         return True
     if _NOT_COUNTED.match(mention.after) and not mention.number.unit:
         return False
-    if not re.search(_KEYWORDS[label], mention.window, re.IGNORECASE):
+    if not _KEYWORDS[label].search(mention.window):
         return False
     if label is Label.seized and not _SEIZE_SENTENCE.search(mention.context):
         return False
@@ -296,9 +261,9 @@ def _entities_to_fields(ent: Entities) -> dict[str, object]:
 
 
 def _default_item(num: NumberMention) -> str | None:
-    if _is_money(num) and num.unit not in {"BTC", "ETH", "USDT"}:
+    if _is_money(num) and num.unit not in CRYPTO_CODES:
         return "cash"
-    if num.unit in {"BTC", "ETH", "USDT"}:
+    if num.unit in CRYPTO_CODES:
         return "cryptocurrency"
     return None
 
@@ -315,11 +280,17 @@ def run(ctx: RunContext) -> OperationSummary:
     fields["agencies"] = [
         *fields["agencies"],
         *(  # type: ignore[misc]
-            a for a in international_bodies(ctx.article) if normalise_name(a.name) not in named
+            a for a in international_bodies(ctx.analysis or ctx.article) if normalise_name(a.name) not in named
         ),
     ]
 
-    mentions = _this_operation(mine(ctx.article), fields.get("start_date"), fields.get("end_date"))  # type: ignore[arg-type]
+    mentions = _this_operation(mine(ctx.analysis or ctx.article), fields.get("start_date"), fields.get("end_date"))  # type: ignore[arg-type]
+    if len(mentions) > MAX_MENTIONS:
+        ctx.warnings.append(
+            f"mentions: the article states {len(mentions)} numbers; only the first {MAX_MENTIONS} were labelled"
+        )
+        log.warning("mentions: %d numbers, only the first %d labelled", len(mentions), MAX_MENTIONS)
+        mentions = mentions[:MAX_MENTIONS]
     labelled: list[tuple[Mention, Label]] = []
     if mentions:
         model = _labels_model(mentions)
@@ -375,56 +346,52 @@ def _this_operation(mentions: list[Mention], start: str | None, end: str | None)
     return kept
 
 
-_ITEM_STOP = re.compile(
-    r"^(?:and|or|with|from|in|at|on|to|for|by|were|was|is|are|have|has|had|which|that|worth|valued|"
-    r"crossing|hidden|found|seized|taken|during|after|before|across|while|as|the|a|an|its|their)$",
-    re.IGNORECASE,
-)
-_GENERIC_ITEMS = {
-    "items",
-    "item",
-    "pieces",
-    "units",
-    "objects",
-    "exhibits",
-    "things",
-    "articles",
-    "packages",
-    "parcels",
-    "bags",
-    "boxes",
-    "kilos",
-    "kilograms",
-    "grams",
-    "tonnes",
-    "tons",
-}
-_DEVICES = re.compile(r"computer|laptop|phone|server|memory card|hard drive|tablet|device|usb|storage", re.I)
+_ITEM_STOP = frozenset(lexicon.words("stopwords", "function_words") + lexicon.words("stopwords", "item_breaks"))
+_GENERIC_ITEMS = frozenset(lexicon.words("labels", "generic_items"))
+_ITEM_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+_OF = re.compile(r"^of\s+", re.IGNORECASE)
 
 
 def item_from_text(mention: Mention) -> str | None:
     """The seized thing as the text names it right after the number ("1.800 kilograms of cocaine")."""
-    after = re.sub(r"^of\s+", "", mention.after.strip(), flags=re.IGNORECASE)
+    after = _OF.sub("", mention.after.strip())
     words: list[str] = []
     for raw in after.split():
         word = raw.strip(".,;:()[]\"'“”")
-        if not word or _ITEM_STOP.match(word) or not re.fullmatch(r"[A-Za-z][A-Za-z-]*", word):
+        if not word or word.lower() in _ITEM_STOP or not _ITEM_WORD.fullmatch(word):
             break
         words.append(word)
         if raw[-1:] in ",;:()." or len(words) == 3:
             break
     phrase = " ".join(words).lower()
     if not phrase or phrase in _GENERIC_ITEMS:
-        return "electronic devices" if _DEVICES.search(mention.context) else None
+        return None  # the text does not name the thing: the model is asked
     return phrase
 
 
+def _same_thing(a: str | None, b: str | None) -> bool:
+    """Could two item names name the same thing? Unnamed matches anything; else a word of one
+    begins a word of the other ("meth" / "methamphetamine"), never "pistols" / "rifles"."""
+    if not a or not b:
+        return True
+    wa, wb = a.lower().split(), b.lower().split()
+    return any(x.startswith(y) or y.startswith(x) for x in wa for y in wb if min(len(x), len(y)) >= 3)
+
+
 def _dedupe_seized(mentions: list[Mention]) -> list[Mention]:
-    """The same quantity stated twice (headline and body) is one seizure: the mention that names
-    its item at most length ("methamphetamine" in the body over "meth" in the headline)."""
-    best: dict[tuple[float, str | None], Mention] = {}
+    """The same quantity of the same thing stated twice (headline and body) is one seizure: the
+    mention that names its item at most length ("methamphetamine" in the body over "meth" in the
+    headline). The same quantity of different things ("2 pistols, 2 rifles") is two seizures."""
+    kept: list[Mention] = []
     for m in mentions:
-        key = (m.number.value, m.number.unit)
-        if key not in best or len(item_from_text(m) or "") > len(item_from_text(best[key]) or ""):
-            best[key] = m
-    return sorted(best.values(), key=lambda m: m.number.start)
+        item = item_from_text(m)
+        for i, k in enumerate(kept):
+            if (k.number.value, k.number.unit) == (m.number.value, m.number.unit) and _same_thing(
+                item, item_from_text(k)
+            ):
+                if len(item or "") > len(item_from_text(k) or ""):
+                    kept[i] = m
+                break
+        else:
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.number.start)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.article import Article
 from service.backends.base import ExtractionFailed, parse_lenient
 from service.grounding import problems, snap_evidence, span_in_text
 from service.schema import (
@@ -71,7 +72,7 @@ class Draft(EntityFields):
         return OperationSummary.model_validate(data)
 
 
-def _grounded_model(article: str) -> type[Draft]:
+def _grounded_model(article: Article) -> type[Draft]:
     """`Draft` with the grounding checks bound to one article: failures become re-asks."""
 
     class GroundedDraft(Draft):
@@ -92,7 +93,7 @@ def _grounded_model(article: str) -> type[Draft]:
     return GroundedDraft
 
 
-def _snap_draft(draft: Draft, article: str) -> None:
+def _snap_draft(draft: Draft, article: Article) -> None:
     """Re-anchor paraphrased evidence to the article's own words before judging it."""
     for name in ("suspects_identified", "arrests", "searches", "victims_identified"):
         count = getattr(draft, name)
@@ -108,7 +109,11 @@ def run(ctx: RunContext) -> OperationSummary:
     messages = step.messages(article=ctx.article, title=ctx.title or "(none)")
     try:
         draft = ctx.backend.extract(
-            messages, _grounded_model(ctx.article), step="extract", usage=ctx.usage, max_tokens=ctx.max_tokens
+            messages,
+            _grounded_model(ctx.analysis or Article.from_text(ctx.article)),
+            step="extract",
+            usage=ctx.usage,
+            max_tokens=ctx.max_tokens,
         )
     except ExtractionFailed as exc:
         ctx.warnings.append(f"extract: no fully grounded answer after re-asks ({exc.errors[-1][:200]})")

@@ -76,7 +76,8 @@ def test_items_are_named_from_the_words_after_the_number() -> None:
             "(computers and phones)."
         )
     }
-    assert named == {1800: "cocaine", 17: "firearms", 45000: "fentanyl pills", 200: "electronic devices"}
+    # "200 items" does not name the thing: None, so the items step asks the model (no guessed fallback)
+    assert named == {1800: "cocaine", 17: "firearms", 45000: "fentanyl pills", 200: None}
 
 
 def test_figures_of_other_years_are_dropped_when_the_operation_is_dated() -> None:
@@ -142,7 +143,8 @@ def test_end_to_end_on_the_seed_with_a_scripted_model() -> None:
         result = Summariser(settings).summarise(SEED, prompt_version="v2-mined-mentions")
         tools = [r["tools"][0]["function"]["name"] for r in server.requests]
     s = result.summary
-    assert tools == ["Entities", "MentionLabels"]  # "200 items (computers, …)" is named without a call
+    # "200 items (computers, …)" does not name the thing: the items step asks the model
+    assert tools == ["Entities", "MentionLabels", "SeizedItems"]
     assert (s.suspects_identified.value, s.arrests.value, s.searches.value, s.victims_identified.value) == (
         39,
         3,
@@ -155,7 +157,7 @@ def test_end_to_end_on_the_seed_with_a_scripted_model() -> None:
     for count in s.counts().values():
         assert count is not None and span_in_text(count.evidence, SEED)
     assert s.seizures[0].item == "electronic devices"
-    assert result.meta["llm_calls"] == 2
+    assert result.meta["llm_calls"] == 3
 
 
 def test_not_relevant_stops_after_the_entities_call() -> None:
@@ -200,11 +202,13 @@ def test_counted_things_are_not_counts_of_people_or_places() -> None:
     assert checked_label(Label.searches, places) is Label.searches
 
 
-def test_secured_devices_are_seized_and_officers_are_not_offices() -> None:
+def test_secured_is_not_a_seizing_verb_and_officers_are_not_offices() -> None:
+    # "secured" secures convictions, areas and funding as often as it seizes: it was fitted to one text
     text = (
-        "More than 200 officers took part. Some 120 devices, including computers, were secured for "
-        "forensic examination. Officers found more than 340 cannabis plants growing in the loft."
+        "More than 200 officers took part. Prosecutors secured 14 convictions last year. Some 120 phones "
+        "were confiscated. Officers found more than 340 cannabis plants growing in the loft."
     )
     mentions = {m.number.value: m for m in mine(text)}
+    assert checked_label(Label.seized, mentions[14]) is Label.other
     assert checked_label(Label.seized, mentions[120]) is Label.seized
     assert checked_label(Label.searches, mentions[340]) is not Label.searches
