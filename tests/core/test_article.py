@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -69,12 +70,34 @@ ADVERSARIAL = {
 }
 
 
+def _cpu_seconds(fn: Callable[[], object]) -> float:
+    """CPU time of the fastest of 5 runs (process time: other processes on the machine do not count)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        fn()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def _growth(make: Callable[[str], object], text: str) -> float:
+    """How much more CPU 4x the text costs (linear: about 4; quadratic: about 16), measured in one run.
+
+    Each side repeats the call until the small side costs a measurable 20 ms, so timer
+    granularity and cache warm-up do not decide the ratio.
+    """
+    small, large = text[:25_000], text[:100_000]
+    repeat = 1
+    while _cpu_seconds(lambda: [make(small) for _ in range(repeat)]) < 0.02 and repeat < 4096:
+        repeat *= 4
+    cost_small = _cpu_seconds(lambda: [make(small) for _ in range(repeat)])
+    cost_large = _cpu_seconds(lambda: [make(large) for _ in range(repeat)])
+    return cost_large / max(cost_small, 1e-6)
+
+
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_from_text_is_linear(name: str) -> None:
-    text = ADVERSARIAL[name][:100_000]
-    started = time.perf_counter()
-    Article.from_text(text)
-    assert time.perf_counter() - started < 2.0  # generous: the benchmark shows the real figures
+    assert _growth(Article.from_text, ADVERSARIAL[name]) < 9
 
 
 def _article_patterns() -> list[re.Pattern[str]]:
@@ -86,8 +109,6 @@ def _article_patterns() -> list[re.Pattern[str]]:
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_every_lexicon_pattern_is_linear(name: str) -> None:
-    text = ADVERSARIAL[name][:100_000]
+    text = ADVERSARIAL[name]
     for pattern in _article_patterns():
-        started = time.perf_counter()
-        pattern.search(text)
-        assert time.perf_counter() - started < 2.0, pattern.pattern[:80]
+        assert _growth(pattern.search, text) < 9, pattern.pattern[:80]
