@@ -68,7 +68,7 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
     for name, fn in [*METRICS.items(), *COUNT_METRICS.items()]:
         va, vb = fn(a), fn(b)
         delta = None if va is None or vb is None else vb - va
-        ci = paired_bootstrap(a, b, fn, n=n_boot)
+        ci = paired_bootstrap(a, b, name, n=n_boot)
         better = HIGHER_IS_BETTER.get(name.split(".")[0], True)
         verdict = "no clear difference"
         if ci is not None and (ci[0] > 0 or ci[1] < 0):
