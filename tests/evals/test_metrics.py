@@ -16,8 +16,8 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from evals.metrics import (
     METRICS,
     bootstrap_ci,
-    paired_bootstrap,
     interval,
+    paired_bootstrap,
     poisson_interval,
     prf,
     summarise_scores,
@@ -276,7 +276,7 @@ def test_summarise_scores_shape():
     assert isinstance(s["hallucinated_numbers"], int) and isinstance(s["missed_numbers"], int)
     # i % 3 == 0 → arrests 99 is wrong: i = 0, 3, 6, 9 → 4 wrong of 12·4 = 48 slots → 44/48
     assert s["numeric_accuracy"] == round(44 / 48, 4)
-    for name, interval in s["ci95"].items():
-        if interval is not None:
-            assert interval[0] <= interval[1], name
+    for name, ci in s["ci95"].items():
+        if ci is not None:
+            assert ci[0] <= ci[1], name
     assert not any(isinstance(v, float) and math.isnan(v) for v in s.values())
