@@ -11,9 +11,8 @@ from typing import Any
 from evals.golden import load_golden
 from evals.metrics import COUNT_METRICS, HIGHER_IS_BETTER, METRICS, paired_bootstrap
 from evals.report import fmt
-from evals.runner import load_results
-from evals.scoring import ArticleScore, score_article
-from service.schema import OperationSummary
+from evals.runner import load_results, score_row
+from evals.scoring import ArticleScore
 
 __all__ = ["compare_runs", "render_markdown", "render_html"]
 
@@ -29,8 +28,7 @@ def _load_run(run: Path, golden: Path | None) -> tuple[dict[str, Any], dict[str,
     scores = {}
     for article_id, row in rows.items():
         if article_id in items:
-            pred = OperationSummary.model_validate(row["prediction"]) if row.get("prediction") else None
-            scores[article_id] = score_article(items[article_id], pred)
+            scores[article_id] = score_row(items[article_id], row)
     return summary, scores, rows
 
 
