@@ -101,5 +101,9 @@ def parse_prediction(data: Any) -> tuple[ScoredSummary, list[str]]:
             where = _drop(work, tuple(err["loc"]))
             if where is None:
                 raise TypeError(f"the summary does not fit SPEC §2: {err['msg']}") from exc
-            warnings.append(f"{where}: {err['msg']} (value ignored)")
+            if warnings and warnings[-1].startswith(where + "."):
+                # the container of a value dropped a moment ago went too (a required field): one warning
+                warnings[-1] = where + warnings[-1][warnings[-1].index(":") :]
+            else:
+                warnings.append(f"{where}: {err['msg']} (value ignored)")
     raise TypeError("the summary does not fit SPEC §2 (too many invalid values)")

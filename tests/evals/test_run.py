@@ -84,7 +84,7 @@ def test_run_reports(runs):
     page = (runs.good / "report.html").read_text(encoding="utf-8")
     assert "<mark" in page
     assert '<mark class="correct" title="arrests: 12 (correct)">arrested 12 people</mark>' in page
-    assert "95% CI" in page
+    assert "95% interval" in page
 
 
 def test_bad_run_marks_hallucinated_and_missed(runs):
@@ -174,7 +174,7 @@ def test_replay_only_with_empty_cache_fails_naming_the_rerecord_command(tmp_path
     # one line naming the first article, its step and the exact command that records this prompt version
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err
-    assert "article 'lantern'" in lines[0] and "step 'OperationSummary'" in lines[0]
+    assert "article 'lantern'" in lines[0] and "step 'extract'" in lines[0]
     assert f"opsum eval run --golden {TINY_GOLDEN} --prompt {PROMPT} --cache-dir {tmp_path / 'empty-cache'}" in lines[0]
 
 
