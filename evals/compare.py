@@ -136,9 +136,10 @@ def render_markdown(c: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for m in c["metrics"]:
-        ci = f"[{fmt_delta(m['ci95'][0])}, {fmt_delta(m['ci95'][1])}]" if m["ci95"] else "–"
+        k = m["metric"] in COUNT_METRICS
+        ci = f"[{fmt_delta(m['ci95'][0], count=k)}, {fmt_delta(m['ci95'][1], count=k)}]" if m["ci95"] else "–"
         lines.append(
-            f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt_delta(m['delta'])} | {ci} | {m['verdict']} |"
+            f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt_delta(m['delta'], count=k)} | {ci} | {m['verdict']} |"
         )
     lines += ["", "| cost | A | B |", "|---|---|---|"]
     lines += [f"| {k} | {fmt(v[0])} | {fmt(v[1])} |" for k, v in c["cost"].items()]
@@ -150,12 +151,12 @@ def render_markdown(c: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fmt_delta(v: Any) -> str:
+def fmt_delta(v: Any, *, count: bool = False) -> str:
     """A signed delta: "+0.012", "−0.040", "0.000" for no change (never "-0.000"); counts as integers."""
     if v is None:
         return "–"
-    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1):
-        return "0" if v == 0 else f"{int(v):+d}".replace("-", "−")
+    if count or isinstance(v, int):
+        return "0" if round(v) == 0 else f"{round(v):+d}".replace("-", "−")
     text = f"{v:+.3f}"
     if text in {"+0.000", "-0.000"}:
         return "0.000"
@@ -197,8 +198,13 @@ def render_html(c: dict[str, Any], *, out: Path | None = None) -> str:
             "metric": m["metric"],
             "a": fmt(m["a"]),
             "b": fmt(m["b"]),
-            "delta": fmt_delta(m["delta"]),
-            "ci": f"[{fmt_delta(m['ci95'][0])}, {fmt_delta(m['ci95'][1])}]" if m["ci95"] else "–",
+            "delta": fmt_delta(m["delta"], count=m["metric"] in COUNT_METRICS),
+            "ci": (
+                f"[{fmt_delta(m['ci95'][0], count=m['metric'] in COUNT_METRICS)}, "
+                f"{fmt_delta(m['ci95'][1], count=m['metric'] in COUNT_METRICS)}]"
+                if m["ci95"]
+                else "–"
+            ),
             "verdict": m["verdict"],
             "css": tones.get(m["verdict"], "changed"),
         }
@@ -207,7 +213,7 @@ def render_html(c: dict[str, Any], *, out: Path | None = None) -> str:
     groups = []
     for direction in ("worse", "better", "changed"):
         rows = [
-            {**x, "delta": fmt_delta(float(x.get("delta", 0.0)))}
+            {**x, "delta": f"{float(x.get('delta', 0.0)):+g}".replace("-", "−")}
             for x in c["articles_changed"]
             if x["direction"] == direction
         ]
