@@ -213,7 +213,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = add(
         "score",
         "score a predictions file against a golden file (no LLM)",
-        'Score any system\'s predictions (SPEC §5: JSON Lines of {"id", "summary"}) against a golden file. '
+        'Score any system\'s predictions (JSON Lines of {"id", "summary"}, docs/formats.md §4) against a golden file. '
         "Values that do not fit the schema are dropped with a warning, never the whole file.",
         [
             "opsum eval score --golden golden/golden.jsonl --predictions preds.jsonl --out runs/other",
