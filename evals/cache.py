@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from evals.store import ResponseStore
 from service.backends.base import Backend, ExtractionFailed, Usage
 from service.errors import BackendError
 
@@ -33,11 +31,17 @@ CacheMode = Literal["use", "refresh", "off", "replay"]
 
 
 class CacheMiss(BackendError):
-    def __init__(self, step: str) -> None:
+    """A replay-only run met a call that was never recorded; names the article, the step and the fix."""
+
+    def __init__(self, step: str, *, article_id: str | None = None, rerecord: str | None = None) -> None:
+        self.step = step
+        self.article_id = article_id
+        where = f"article {article_id!r}, step {step!r}" if article_id else f"step {step!r}"
+        fix = f"`{rerecord}`" if rerecord else "`make record PROMPT=<version>`"
         super().__init__(
-            f"no cached response for step {step!r} and the cache is replay-only: the prompt, schema, "
-            "article or mined input changed since it was recorded; re-record with "
-            "`make record-baseline` (see README, 'Re-recording the CI baseline')"
+            f"no recorded response for {where} (replay-only): the prompt, schema, article or mined input "
+            f"changed since it was recorded; re-record that prompt version with {fix} "
+            "(resumable: only the missing calls run)"
         )
 
 
@@ -79,20 +83,23 @@ class CachingBackend:
         *,
         name: str,
         model: str,
-        directory: Path,
+        store: ResponseStore,
         mode: CacheMode,
         prompt_hash: str,
         settings: dict[str, Any],
+        rerecord: str | None = None,
     ) -> None:
         self._make_inner = make_inner
         self._inner: Backend | None = None
         self.name = name
         self.model = model
-        self.directory = directory
+        self.store = store
         self.mode = mode
         self.prompt_hash = prompt_hash
         self.settings = settings
+        self.rerecord = rerecord
         self.article = ""
+        self.article_id: str | None = None
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
@@ -108,23 +115,22 @@ class CachingBackend:
                 self._inner = self._make_inner()
             return self._inner
 
-    def for_article(self, article: str) -> CachingBackend:
+    def for_article(self, article: str, article_id: str | None = None) -> CachingBackend:
         """A view of this cache bound to one article (the article's hash is part of the key)."""
         view = CachingBackend(
             self._make_inner,
             name=self.name,
             model=self.model,
-            directory=self.directory,
+            store=self.store,
             mode=self.mode,
             prompt_hash=self.prompt_hash,
             settings=self.settings,
+            rerecord=self.rerecord,
         )
         view._parent = self  # type: ignore[attr-defined]
         view.article = article
+        view.article_id = article_id
         return view
-
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
 
     def check_ready(self) -> None:
         if self.mode != "replay":
@@ -145,12 +151,10 @@ class CachingBackend:
             messages=messages,
             step=step,
         )
-        path = self._path(key)
-        if self.mode in {"use", "replay"} and path.is_file():
-            entry = json.loads(path.read_text(encoding="utf-8"))
+        entry = self.store.get(key) if self.mode in {"use", "replay"} else None
+        if entry is not None:
             self._count(hit=True)
-            for call in entry["usage"]["calls"]:
-                usage.record_call(call, cached=True)
+            _replay_calls(entry, messages, usage)
             usage.retries += entry["usage"].get("retries", 0)
             usage.reasks += entry["usage"].get("reasks", 0)
             if entry["status"] == "failed":
@@ -158,14 +162,14 @@ class CachingBackend:
             return response_model.model_validate(entry["output"])
         if self.mode == "replay":
             self._count(hit=False)
-            raise CacheMiss(step)
+            raise CacheMiss(step, article_id=self.article_id, rerecord=self.rerecord)
         self._count(hit=False)
         local = Usage()
         try:
             result = self.inner.extract(messages, response_model, step=step, usage=local, max_tokens=max_tokens)
         except ExtractionFailed as exc:
-            self._write(
-                path,
+            self.store.put(
+                key,
                 {
                     "status": "failed",
                     "message": str(exc),
@@ -177,8 +181,8 @@ class CachingBackend:
             )
             _merge(usage, local)
             raise
-        self._write(
-            path,
+        self.store.put(
+            key,
             {
                 "status": "ok",
                 "output": result.model_dump(mode="json", by_alias=True),
@@ -199,13 +203,19 @@ class CachingBackend:
         else:
             target.misses += 1
 
-    @staticmethod
-    def _write(path: Path, entry: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entry, fh, ensure_ascii=False, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+
+def _replay_calls(entry: dict[str, Any], messages: list[dict[str, str]], usage: Usage) -> None:
+    """Count an entry's calls as cached. An entry recorded before transcripts existed has no
+    messages or raw response: the first call's messages are the ones being sent now (the key
+    holds their hash), its validated output is kept as `output`, and nothing else is invented."""
+    calls = entry["usage"]["calls"]
+    for i, recorded in enumerate(calls):
+        call = dict(recorded)
+        if i == 0 and "messages" not in call:
+            call["messages"] = messages
+        usage.record_call(call, cached=True)
+        if "response" not in call and i == len(calls) - 1 and entry.get("status") == "ok":
+            usage.calls[-1]["output"] = entry.get("output")
 
 
 def _usage_dict(u: Usage) -> dict[str, Any]:

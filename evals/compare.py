@@ -3,17 +3,17 @@ and the articles that got better or worse, with why."""
 
 from __future__ import annotations
 
-import html
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from evals.charts import Interval, StripPoint, delta_strip, forest_plot
 from evals.golden import load_golden
 from evals.metrics import COUNT_METRICS, HIGHER_IS_BETTER, METRICS, paired_bootstrap
-from evals.report import fmt
-from evals.runner import load_results
-from evals.scoring import ArticleScore, score_article
-from service.schema import OperationSummary
+from evals.report import fmt, template_env
+from evals.runner import load_results, score_row
+from evals.scoring import ArticleScore
 
 __all__ = ["compare_runs", "render_markdown", "render_html"]
 
@@ -29,8 +29,7 @@ def _load_run(run: Path, golden: Path | None) -> tuple[dict[str, Any], dict[str,
     scores = {}
     for article_id, row in rows.items():
         if article_id in items:
-            pred = OperationSummary.model_validate(row["prediction"]) if row.get("prediction") else None
-            scores[article_id] = score_article(items[article_id], pred)
+            scores[article_id] = score_row(items[article_id], row)
     return summary, scores, rows
 
 
@@ -51,6 +50,14 @@ def _why(a: ArticleScore, b: ArticleScore) -> str:
     return "; ".join(reasons)
 
 
+def _label(summary: dict[str, Any], run: Path) -> str:
+    """What produced a run: its prompt version, or the predictions file it scored."""
+    if summary.get("prompt_version"):
+        return str(summary["prompt_version"])
+    preds = (summary.get("predictions") or {}).get("path")
+    return f"predictions {Path(preds).name}" if preds else run.name
+
+
 def _article_points(s: ArticleScore) -> float:
     ent = sum(t.tp for t in s.entities.values()) - sum(t.fp + t.fn for t in s.entities.values()) * 0.5
     return s.numeric_correct - s.hallucinated + 0.5 * ent + s.relevance_correct
@@ -68,7 +75,7 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
     for name, fn in [*METRICS.items(), *COUNT_METRICS.items()]:
         va, vb = fn(a), fn(b)
         delta = None if va is None or vb is None else vb - va
-        ci = paired_bootstrap(a, b, fn, n=n_boot)
+        ci = paired_bootstrap(a, b, name, n=n_boot)
         better = HIGHER_IS_BETTER.get(name.split(".")[0], True)
         verdict = "no clear difference"
         if ci is not None and (ci[0] > 0 or ci[1] < 0):
@@ -92,12 +99,23 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
                 {
                     "id": i,
                     "direction": "better" if pb > pa else "worse" if pb < pa else "changed",
+                    "delta": round(pb - pa, 2),
                     "why": _why(scores_a[i], scores_b[i]),
                 }
             )
     return {
-        "a": {"run": str(run_a), "prompt_version": sa.get("prompt_version"), "model": sa.get("model")},
-        "b": {"run": str(run_b), "prompt_version": sb.get("prompt_version"), "model": sb.get("model")},
+        "a": {
+            "run": str(run_a),
+            "label": _label(sa, run_a),
+            "prompt_version": sa.get("prompt_version"),
+            "model": sa.get("model"),
+        },
+        "b": {
+            "run": str(run_b),
+            "label": _label(sb, run_b),
+            "prompt_version": sb.get("prompt_version"),
+            "model": sb.get("model"),
+        },
         "articles": len(common),
         "only_in_a": sorted(set(scores_a) - set(scores_b)),
         "only_in_b": sorted(set(scores_b) - set(scores_a)),
@@ -110,7 +128,7 @@ def compare_runs(run_a: Path, run_b: Path, *, golden: Path | None = None, n_boot
 def render_markdown(c: dict[str, Any]) -> str:
     a, b = c["a"], c["b"]
     lines = [
-        f"# opsum compare: A = {a['prompt_version']} ({a['run']}) vs B = {b['prompt_version']} ({b['run']})",
+        f"# opsum compare: A = {a['label']} ({a['run']}) vs B = {b['label']} ({b['run']})",
         "",
         f"{c['articles']} articles in both runs. Deltas are B − A with a paired bootstrap 95% CI over articles.",
         "",
@@ -118,8 +136,11 @@ def render_markdown(c: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for m in c["metrics"]:
-        ci = f"[{fmt(m['ci95'][0])}, {fmt(m['ci95'][1])}]" if m["ci95"] else "–"
-        lines.append(f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt(m['delta'])} | {ci} | {m['verdict']} |")
+        k = m["metric"] in COUNT_METRICS
+        ci = f"[{fmt_delta(m['ci95'][0], count=k)}, {fmt_delta(m['ci95'][1], count=k)}]" if m["ci95"] else "–"
+        lines.append(
+            f"| {m['metric']} | {fmt(m['a'])} | {fmt(m['b'])} | {fmt_delta(m['delta'], count=k)} | {ci} | {m['verdict']} |"
+        )
     lines += ["", "| cost | A | B |", "|---|---|---|"]
     lines += [f"| {k} | {fmt(v[0])} | {fmt(v[1])} |" for k, v in c["cost"].items()]
     for direction in ("worse", "better", "changed"):
@@ -130,35 +151,85 @@ def render_markdown(c: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(c: dict[str, Any]) -> str:
-    md = render_markdown(c)
-    body = []
-    in_table = False
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(x.strip()) for x in line.strip("|").split("|")]
-            if set("".join(cells)) <= {"-"}:
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
-        elif line:
-            body.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    style = (
-        "body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:1100px}"
-        "table{border-collapse:collapse}td{border:1px solid #ccc;padding:.25rem .6rem}"
+def fmt_delta(v: Any, *, count: bool = False) -> str:
+    """A signed delta: "+0.012", "−0.040", "0.000" for no change (never "-0.000"); counts as integers."""
+    if v is None:
+        return "–"
+    if count or isinstance(v, int):
+        return "0" if round(v) == 0 else f"{round(v):+d}".replace("-", "−")
+    text = f"{v:+.3f}"
+    if text in {"+0.000", "-0.000"}:
+        return "0.000"
+    return text.replace("-", "−")
+
+
+def _report_link(run: str, out: Path) -> str:
+    return Path(os.path.relpath(Path(run) / "report.html", out)).as_posix()
+
+
+def render_html(c: dict[str, Any], *, out: Path | None = None) -> str:
+    """compare.html from its template: forest plot of every metric's Δ, tables, and a per-article Δ
+    strip whose dots (and rows) link into both runs' reports (relative to `out`)."""
+    here = out or Path(c["b"]["run"])
+    report_a, report_b = _report_link(c["a"]["run"], here), _report_link(c["b"]["run"], here)
+    tones = {"B better": "better", "B worse": "worse"}
+    rates = [m for m in c["metrics"] if m["metric"] not in COUNT_METRICS]
+    forest = forest_plot(
+        [
+            Interval(
+                m["metric"],
+                m["delta"],
+                *(m["ci95"] if m["ci95"] else (None, None)),
+                tone=tones.get(m["verdict"], "neutral"),
+            )
+            for m in rates
+        ],
+        title="Δ (B − A) of each rate, paired 95% CI",
     )
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>opsum compare</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    strip = delta_strip(
+        [
+            StripPoint(x["id"], float(x.get("delta", 0.0)), f"{report_b}#{x['id']}", f"{x['id']}: {x['why']}")
+            for x in c["articles_changed"]
+        ],
+        title="Per-article Δ of points (B − A); each dot links to the article in B's report",
+    )
+    metrics = [
+        {
+            "metric": m["metric"],
+            "a": fmt(m["a"]),
+            "b": fmt(m["b"]),
+            "delta": fmt_delta(m["delta"], count=m["metric"] in COUNT_METRICS),
+            "ci": (
+                f"[{fmt_delta(m['ci95'][0], count=m['metric'] in COUNT_METRICS)}, "
+                f"{fmt_delta(m['ci95'][1], count=m['metric'] in COUNT_METRICS)}]"
+                if m["ci95"]
+                else "–"
+            ),
+            "verdict": m["verdict"],
+            "css": tones.get(m["verdict"], "changed"),
+        }
+        for m in c["metrics"]
+    ]
+    groups = []
+    for direction in ("worse", "better", "changed"):
+        rows = [
+            {**x, "delta": f"{float(x.get('delta', 0.0)):+g}".replace("-", "−")}
+            for x in c["articles_changed"]
+            if x["direction"] == direction
+        ]
+        if rows:
+            groups.append({"direction": direction, "rows": rows})
+    return (
+        template_env()
+        .get_template("compare.html.j2")
+        .render(
+            c=c,
+            metrics=metrics,
+            cost=[(k, [fmt(v[0]), fmt(v[1])]) for k, v in c["cost"].items()],
+            groups=groups,
+            forest=forest,
+            strip=strip,
+            report_a=report_a,
+            report_b=report_b,
+        )
+    )

@@ -8,19 +8,32 @@ JSON strings and this module turns them back into typed `GoldItem`s.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from service.errors import OpsumError
 from service.schema import COUNT_FIELDS, CrimeType, Qualifier
 
-__all__ = ["GoldItem", "GoldAgency", "GoldSeizure", "GoldCount", "load_golden", "GoldenFormatError"]
+__all__ = [
+    "GoldItem",
+    "GoldAgency",
+    "GoldSeizure",
+    "GoldCount",
+    "load_golden",
+    "select_split",
+    "split_hashes",
+    "GoldenFormatError",
+    "SPLITS",
+]
 
 DEFAULT_GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "golden.jsonl"
+SPLITS = ("dev", "test")
+SplitChoice = Literal["dev", "test", "all"]
 
 
 class GoldenFormatError(OpsumError, ValueError):
@@ -74,6 +87,7 @@ class GoldItem:
     lenient_seizures: tuple[GoldSeizure, ...] = ()
     source: str | None = None
     notes: str = ""
+    split: str = "dev"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,6 +141,9 @@ def parse_item(record: dict[str, Any], where: str) -> GoldItem:
     for key in ("id", "text", "labels"):
         if record.get(key) is None:
             raise GoldenFormatError(f"{where}: missing '{key}'")
+    split = record.get("split") or "dev"
+    if split not in SPLITS:
+        raise GoldenFormatError(f"{where}: split {split!r} is not one of {', '.join(SPLITS)}")
     labels = record["labels"]
     lenient = record.get("lenient") or {}
     if not isinstance(labels, dict):
@@ -156,7 +173,28 @@ def parse_item(record: dict[str, Any], where: str) -> GoldItem:
         lenient_seizures=tuple(_seizure(s, f"{where} lenient.seizures") for s in lenient.get("seizures") or ()),
         source=record.get("source"),
         notes=record.get("notes") or "",
+        split=split,
     )
+
+
+def select_split(items: list[GoldItem], split: SplitChoice) -> list[GoldItem]:
+    """The articles of one split (`dev`, `test`) or all of them, in file order."""
+    return list(items) if split == "all" else [it for it in items if it.split == split]
+
+
+def split_hashes(path: Path) -> dict[str, str]:
+    """Per split, a hash of that split's lines of the golden file (ids, texts and labels as written):
+    adding articles to one split leaves the other split's hash, and its baseline, valid."""
+    digests: dict[str, Any] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            split = json.loads(line).get("split") or "dev"
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        digests.setdefault(split, hashlib.sha256()).update(line.encode() + b"\n")
+    return {k: v.hexdigest()[:16] for k, v in sorted(digests.items())}
 
 
 def load_golden(path: Path | str = DEFAULT_GOLDEN) -> list[GoldItem]:

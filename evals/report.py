@@ -4,18 +4,20 @@ predicted number's evidence highlighted and wrong, missed or hallucinated values
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from evals.charts import Interval, interval_chart
 from evals.golden import GoldItem
 from evals.metrics import prf
 from evals.scoring import ENTITY_FIELDS, ArticleScore, EntityTally
 from service.grounding import locate
 
-__all__ = ["write_reports", "metric_rows", "fmt"]
+__all__ = ["write_reports", "metric_rows", "fmt", "fmt_ci", "template_env"]
 
 _ORDER = [
     "numeric_accuracy",
@@ -34,11 +36,17 @@ _ORDER = [
 
 
 def fmt(v: Any) -> str:
+    """A rate with 3 decimals (never "-0.000"), a count as an integer, None as a dash."""
     if v is None:
         return "–"
     if isinstance(v, float):
-        return f"{v:.3f}"
+        text = f"{v:.3f}"
+        return "0.000" if text == "-0.000" else text
     return str(v)
+
+
+def fmt_ci(interval: Any) -> str:
+    return f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–"
 
 
 def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -46,14 +54,14 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     ci = summary.get("ci95", {})
     for name in _ORDER:
         interval = ci.get(name)
-        rows.append((name, fmt(summary.get(name)), f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–"))
+        rows.append((name, fmt(summary.get(name)), fmt_ci(interval)))
     for field in ENTITY_FIELDS:
         interval = ci.get(f"entity_f1.{field}")
         rows.append(
             (
                 f"entity_f1 · {field}",
                 fmt(summary.get("entity_f1_by_field", {}).get(field)),
-                f"[{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "–",
+                fmt_ci(interval),
             )
         )
     return rows
@@ -126,71 +134,195 @@ def highlight(text: str, marks: list[tuple[str, str, str]]) -> Markup:
     return Markup("".join(parts))
 
 
-_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>opsum eval · {{ s.prompt_version or 'predictions' }}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
-th{background:#f3f3f3}.art{border-top:2px solid #ddd;margin-top:2rem;padding-top:1rem}
-.cols{display:grid;grid-template-columns:3fr 2fr;gap:1.5rem}
-pre{white-space:pre-wrap;font:13px/1.5 system-ui,sans-serif;background:#fafafa;padding:1rem;border:1px solid #eee}
-mark.correct{background:#c8f0c8}mark.wrong{background:#ffd0a0}mark.hallucinated{background:#ffb3b3}
-mark.plain{background:#e0e8ff}.missed{color:#b00}.tag{font-size:12px;padding:0 .3rem;border-radius:3px}
-.tag.correct{background:#c8f0c8}.tag.wrong{background:#ffd0a0}.tag.hallucinated{background:#ffb3b3}
-.tag.missed{background:#eee;color:#b00}
-</style></head><body>
-<h1>opsum eval report</h1>
-<ul>{% for l in run_lines %}<li>{{ l[2:] }}</li>{% endfor %}</ul>
-<table><tr><th>metric</th><th>value</th><th>95% CI</th></tr>
-{% for n, v, c in metric_rows %}<tr><td>{{ n }}</td><td>{{ v }}</td><td>{{ c }}</td></tr>{% endfor %}</table>
-<p>Legend: <span class="tag correct">right</span> <span class="tag wrong">wrong value</span>
-<span class="tag hallucinated">hallucinated</span> <span class="tag missed">missed</span></p>
-{% for a in articles %}
-<div class="art" id="{{ a.id }}"><h2>{{ a.id }}</h2>
-<p>{{ a.title or '' }} · numbers {{ a.score.numeric_correct }}/{{ a.score.numeric_slots }},
-hallucinated {{ a.score.hallucinated }}, missed {{ a.score.missed }}{% if a.error %} · <b>error:</b> {{ a.error }}{% endif %}</p>
-<div class="cols"><pre>{{ a.text_html }}</pre><div>
-<table><tr><th>field</th><th>gold</th><th>predicted</th><th></th></tr>
-{% for d in a.details %}<tr><td>{{ d.field }}{% if d.item %} · {{ d.item }}{% endif %}</td><td>{{ d.gold if d.gold is not none else '–' }}</td>
-<td>{{ d.pred if d.pred is not none else '–' }}</td><td><span class="tag {{ d.outcome }}">{{ d.outcome }}</span></td></tr>{% endfor %}
-</table>
-{% if a.warnings %}<p><b>warnings</b></p><ul>{% for w in a.warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
-</div></div></div>
-{% endfor %}
-</body></html>
-"""
+def template_env() -> Environment:
+    return Environment(
+        loader=PackageLoader("evals", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _names(values: Any) -> str:
+    if not values:
+        return "–"
+    return ", ".join(str(v) for v in values)
+
+
+def _field_rows(item: GoldItem, score: ArticleScore, pred: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every field, gold against predicted: relevance, entities (with tp/fp/fn), dates, counts, seizures."""
+    p = pred or {}
+    rows: list[dict[str, Any]] = []
+    right = score.relevance_correct == 1
+    rows.append(
+        {
+            "field": "relevant",
+            "gold": str(item.relevant).lower(),
+            "pred": "–" if pred is None else str(p.get("relevant")).lower(),
+            "outcome": "right" if right else "wrong",
+            "css": "correct" if right else "wrong",
+        }
+    )
+    gold_entities = {
+        "operation_name": " / ".join(item.operation_names) or "–",
+        "agencies": _names(a.name for a in item.agencies),
+        "countries": _names(item.countries),
+        "crime_types": _names(item.crime_types),
+    }
+    pred_entities = {
+        "operation_name": p.get("operation_name") or "–",
+        "agencies": _names(a.get("name") for a in p.get("agencies") or []),
+        "countries": _names(p.get("countries")),
+        "crime_types": _names(p.get("crime_types")),
+    }
+    for name in ENTITY_FIELDS:
+        t = score.entities[name]
+        ok = t.fp == 0 and t.fn == 0
+        rows.append(
+            {
+                "field": name,
+                "gold": gold_entities[name],
+                "pred": pred_entities[name],
+                "outcome": f"tp {t.tp} · fp {t.fp} · fn {t.fn}",
+                "css": "correct" if ok else "hallucinated" if t.fp and not t.fn else "wrong",
+            }
+        )
+    for name in ("start_date", "end_date"):
+        g, v = getattr(item, name), p.get(name)
+        rows.append(
+            {
+                "field": name,
+                "gold": g or "–",
+                "pred": v or "–",
+                "outcome": "not scored",
+                "css": "changed" if g != v else "correct",
+            }
+        )
+    for d in score.details:
+        name = d["field"] if not d.get("item") else f"{d['field']} · {d['item']}"
+        unit = f" {d['unit']}" if d.get("unit") else ""
+        rows.append(
+            {
+                "field": name,
+                "gold": "–" if d["gold"] is None else f"{_qty(d['gold'])}{unit}",
+                "pred": "–" if d["pred"] is None else f"{_qty(d['pred'])}{unit}",
+                "outcome": d["outcome"],
+                "css": d["outcome"],
+            }
+        )
+    return rows
+
+
+def _qty(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _call_view(call: dict[str, Any]) -> dict[str, Any]:
+    messages = call.get("messages")
+    view_messages = None
+    if messages is not None:
+        view_messages = []
+        for m in messages:
+            content = m.get("content")
+            text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=1)
+            view_messages.append({"role": m.get("role", "?"), "content": text, "preview": text[:90].replace("\n", " ")})
+    response = call.get("response")
+    if response is not None:
+        try:
+            response = json.dumps(json.loads(response), indent=2, ensure_ascii=False)
+        except (json.JSONDecodeError, TypeError):
+            pass
+    output = call.get("output")
+    return {
+        "step": call.get("step"),
+        "prompt_tokens": call.get("prompt_tokens", 0),
+        "completion_tokens": call.get("completion_tokens", 0),
+        "ms": call.get("ms", 0),
+        "cached": call.get("cached", False),
+        "messages": view_messages,
+        "response": response,
+        "output": None if output is None else json.dumps(output, indent=2, ensure_ascii=False),
+        "errors": call.get("errors") or [],
+    }
+
+
+def _charts(summary: dict[str, Any]) -> tuple[Markup, Markup]:
+    ci = summary.get("ci95", {})
+
+    def row(label: str, value: Any, key: str) -> Interval:
+        interval = ci.get(key)
+        return Interval(label, value, *(interval if interval else (None, None)))
+
+    rates = [
+        row(name, summary.get(name), name) for name in _ORDER if name not in {"hallucinated_numbers", "missed_numbers"}
+    ]
+    by_field = summary.get("entity_f1_by_field", {})
+    fields = [row(f, by_field.get(f), f"entity_f1.{f}") for f in ENTITY_FIELDS]
+    fields.append(row("seizures", summary.get("seizure_f1"), "seizure_f1"))
+    fields.append(row("all entities", summary.get("entity_f1"), "entity_f1"))
+    return (
+        interval_chart(rates, title="Rates with 95% intervals"),
+        interval_chart(fields, title="F1 per field with 95% intervals"),
+    )
 
 
 def write_html(
     out: Path, summary: dict[str, Any], items: list[GoldItem], scores: list[ArticleScore], rows: list[dict[str, Any]]
 ) -> None:
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     articles = []
     for item, score, row in zip(items, scores, rows, strict=True):
         marks = [
-            (
-                d.get("evidence"),
-                d["outcome"] if d["outcome"] != "correct" else "correct",
-                f"{d['field']}: {d['pred']} ({d['outcome']})",
-            )
+            (d.get("evidence"), d["outcome"], f"{d['field']}: {d['pred']} ({d['outcome']})")
             for d in score.details
             if d.get("evidence")
         ]
+        total = EntityTally()
+        for tally in score.entities.values():
+            total.add(tally)
+        f1 = prf(total)[2]
+        meta = row.get("meta") or {}
+        calls = meta.get("calls") or []
         articles.append(
             {
                 "id": item.id,
                 "title": item.title,
+                "split": item.split,
                 "score": score,
                 "error": row.get("error"),
-                "details": [d for d in score.details if not (d["outcome"] == "correct" and d["gold"] is None)],
-                "warnings": row.get("meta", {}).get("warnings", []),
+                "f1": fmt(f1),
+                "f1_sort": 2.0 if f1 is None else round(f1, 4),
+                "numbers_sort": score.numeric_correct / score.numeric_slots if score.numeric_slots else 1.0,
+                "fields": _field_rows(item, score, row.get("prediction")),
+                "warnings": meta.get("warnings", []),
+                "calls": [_call_view(c) for c in calls],
+                "tokens": sum(c.get("prompt_tokens", 0) + c.get("completion_tokens", 0) for c in calls),
                 "text_html": highlight(item.text, marks),
             }
         )
-    page = env.from_string(_HTML).render(
-        s=summary, run_lines=_run_lines(summary), metric_rows=metric_rows(summary), articles=articles
+    rate_chart, field_chart = _charts(summary)
+    metrics = [
+        {"name": n, "value": v, "ci": c, "method": (summary.get("ci95_method") or {}).get(_metric_key(n), "")}
+        for n, v, c in metric_rows(summary)
+    ]
+    page = (
+        template_env()
+        .get_template("report.html.j2")
+        .render(
+            s=summary,
+            run_info=[(line[2:].split(": ", 1) + [""])[:2] for line in _run_lines(summary)],
+            metrics=metrics,
+            splits=list((summary.get("splits") or {}).items()),
+            articles=articles,
+            rate_chart=rate_chart,
+            field_chart=field_chart,
+            fmt=fmt,
+        )
     )
     (out / "report.html").write_text(page, encoding="utf-8")
+
+
+def _metric_key(row_name: str) -> str:
+    return row_name.replace("entity_f1 · ", "entity_f1.")
 
 
 def write_reports(

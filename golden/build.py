@@ -1,7 +1,8 @@
 """Build golden/golden.jsonl from the reviewable sources in golden/articles/.
 
 Each article is two files: `<id>.txt` (the text, exactly as published) and `<id>.labels.json`
-(id, title, source, labels, lenient, notes). Run `python golden/build.py` after editing either;
+(id, split, title, source, labels, lenient, notes). `split` is `dev` (for tuning rules and prompts)
+or `test` (for reporting only); a labels file without one is `dev`. Run `python golden/build.py` after editing either;
 `--check` exits 1 if golden.jsonl is out of date (the test suite runs it).
 """
 
@@ -16,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles"
 OUT = HERE / "golden.jsonl"
 SEED_ID = "mozaik-2023"
+SPLITS = ("dev", "test")
 
 
 def build() -> str:
@@ -26,9 +28,13 @@ def build() -> str:
         meta = json.loads((ARTICLES / f"{article_id}.labels.json").read_text(encoding="utf-8"))
         if meta.get("id") != article_id:
             raise SystemExit(f"{article_id}.labels.json: id {meta.get('id')!r} does not match its file name")
+        split = meta.get("split", "dev")
+        if split not in SPLITS:
+            raise SystemExit(f"{article_id}.labels.json: split {split!r} is not one of {', '.join(SPLITS)}")
         text = (ARTICLES / f"{article_id}.txt").read_text(encoding="utf-8")
         record = {
             "id": article_id,
+            "split": split,
             "title": meta.get("title"),
             "text": text,
             "source": meta.get("source"),

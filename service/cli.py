@@ -95,11 +95,27 @@ def _cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("opsum")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown (not installed)"
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines) + "\n\nformats: docs/formats.md"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opsum",
         description="Turn news articles about law-enforcement operations into structured, grounded data.",
+        epilog=_examples("opsum summarise golden/articles/mozaik-2023.txt", "opsum eval --help"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"opsum {_version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,11 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_parser(name: str, **kwargs: object) -> argparse.ArgumentParser:
         kwargs.setdefault("parents", [common])
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         return _add(name, **kwargs)  # type: ignore[arg-type]
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
 
-    p = sub.add_parser("summarise", aliases=["summarize"], help="summarise one article; prints {summary, meta} JSON")
+    p = sub.add_parser(
+        "summarise",
+        aliases=["summarize"],
+        help="summarise one article; prints {summary, meta} JSON",
+        epilog=_examples(
+            "opsum summarise golden/articles/mozaik-2023.txt",
+            "curl -s https://example.org/story.txt | opsum summarise - --title 'Police raid' --compact",
+        ),
+    )
     p.add_argument("path", help="a UTF-8 text file, or - for standard input")
     p.add_argument("--prompt", help="prompt version (see `opsum prompts`)")
     p.add_argument("--title", help="the article's title, if it is not in the text")
@@ -119,10 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_backend_options(p)
     p.set_defaults(func=_cmd_summarise)
 
-    p = sub.add_parser("prompts", help="list prompt versions with their hashes")
+    p = sub.add_parser("prompts", help="list prompt versions with their hashes", epilog=_examples("opsum prompts"))
     p.set_defaults(func=_cmd_prompts)
 
-    p = sub.add_parser("model", help="fetch, assemble and verify the embedded model; prints its path")
+    p = sub.add_parser(
+        "model",
+        help="fetch, assemble and verify the embedded model; prints its path",
+        epilog=_examples("opsum model"),
+    )
     p.set_defaults(func=_cmd_model)
 
     for ep in entry_points(group="opsum.cli"):

@@ -31,7 +31,7 @@ class SummaryResult:
 
 
 def _without_transcript(call: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in call.items() if k not in {"messages", "response"}}
+    return {k: v for k, v in call.items() if k not in {"messages", "response", "errors"}}
 
 
 class Summariser:

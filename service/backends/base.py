@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import instructor
+from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 
 from service.errors import BackendBadOutput, BackendError, BackendTimeout, BackendUnavailable
@@ -47,9 +48,11 @@ class Usage:
         *,
         messages: list[dict[str, Any]] | None = None,
         response: str | None = None,
+        errors: list[str] | None = None,
         cached: bool = False,
     ) -> None:
-        """Count one call; `messages` (as sent) and `response` (raw arguments) make its transcript."""
+        """Count one call; `messages` (as sent), `response` (raw arguments) and `errors` (the validation
+        errors of that response, which made the next call a re-ask) make its transcript."""
         self.llm_calls += 1
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
@@ -65,7 +68,14 @@ class Usage:
             call["messages"] = messages
         if response is not None:
             call["response"] = response
+        if errors is not None:
+            call["errors"] = errors
         self.calls.append(call)
+
+    def note_errors(self, errors: list[str]) -> None:
+        """The last call's response failed validation with these errors (a re-ask follows, or the end)."""
+        if self.calls:
+            self.calls[-1].setdefault("errors", []).extend(errors)
 
     def record_call(self, call: dict[str, Any], *, cached: bool) -> None:
         """Count a call recorded earlier (a cache entry), keeping its transcript if it has one."""
@@ -76,6 +86,7 @@ class Usage:
             call["ms"],
             messages=call.get("messages"),
             response=call.get("response"),
+            errors=call.get("errors"),
             cached=cached,
         )
 
@@ -196,9 +207,12 @@ class InstructorBackend:
     ) -> T:
         patched = instructor.patch(create=self._recording_create(step, usage), mode=instructor.Mode.TOOLS)
         calls_before = usage.llm_calls
+        hooks = Hooks()
+        hooks.on("parse:error", lambda error, *_, **__: usage.note_errors(_validation_errors(error)))
         try:
             return patched(
                 response_model=response_model,
+                hooks=hooks,
                 messages=messages,
                 max_retries=self.max_reasks,  # instructor: attempts = 1 + max_retries
                 max_tokens=max_tokens,
@@ -224,6 +238,13 @@ class InstructorBackend:
             ) from exc
         finally:
             usage.reasks += max(0, usage.llm_calls - calls_before - 1)
+
+
+def _validation_errors(error: BaseException) -> list[str]:
+    """One line per validation error of a response (what the re-ask tells the model)."""
+    if isinstance(error, ValidationError):
+        return [f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in error.errors()]
+    return [str(error).splitlines()[0] if str(error) else type(error).__name__]
 
 
 def _root_cause(exc: BaseException) -> BaseException:

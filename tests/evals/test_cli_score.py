@@ -71,7 +71,9 @@ def test_gold_labels_as_predictions_score_perfectly(perfect_run):
         assert s[key] == 1.0, key
     assert s["entity_f1_by_field"] == {f: 1.0 for f in ENTITY_FIELDS}
     assert (s["hallucinated_numbers"], s["missed_numbers"]) == (0, 0)
-    assert s["ci95"]["numeric_accuracy"] == [1.0, 1.0]
+    # a rate at 1.0 has a Wilson interval that is not zero-width (it was [1.0, 1.0] with the percentile bootstrap)
+    lo, hi = s["ci95"]["numeric_accuracy"]
+    assert hi == 1.0 and 0.9 < lo < 1.0
     for name in ("results.jsonl", "report.md", "report.html"):
         assert (out / name).is_file(), name
 
@@ -152,7 +154,7 @@ def test_predictions_with_null_evidence_are_accepted(tmp_path):
             },
         ],
     )
-    assert read_predictions(preds)["lantern"]["arrests"]["value"] == 12
+    assert read_predictions(preds)[0]["lantern"]["arrests"]["value"] == 12
 
 
 def test_predictions_with_null_summary_text_are_accepted(tmp_path):
@@ -162,7 +164,40 @@ def test_predictions_with_null_summary_text_are_accepted(tmp_path):
             {"id": "lantern", "summary": {"relevant": True, "summary": None, "arrests": {"value": 12}}},
         ],
     )
-    assert read_predictions(preds)["lantern"]["arrests"]["value"] == 12
+    assert read_predictions(preds)[0]["lantern"]["arrests"]["value"] == 12
+
+
+def test_values_outside_the_schema_are_dropped_with_a_warning_not_the_file(tmp_path, capsys):
+    long_item = "cocaine hydrochloride in vacuum-sealed bricks hidden inside a refrigerated banana container"
+    assert len(long_item) > 80  # longer than the model-facing bound of service.schema
+    preds = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {
+                "id": "lantern",
+                "summary": {
+                    "relevant": True,
+                    "arrests": {"value": 12},
+                    "searches": {"value": -1},
+                    "crime_types": ["drug_trafficking", "piracy"],
+                    "seizures": [{"item": long_item, "quantity": 3, "unit": "kg"}],
+                },
+            }
+        ],
+    )
+    summaries, notes = read_predictions(preds)
+    lantern = summaries["lantern"]
+    assert lantern["seizures"][0]["item"] == long_item  # kept whole, and scored
+    assert lantern["arrests"]["value"] == 12 and lantern["searches"] is None
+    assert lantern["crime_types"] == ["drug_trafficking"]
+    assert any(w.startswith("p.jsonl:1: searches") for w in notes["lantern"])
+    assert any("crime_types.1" in w for w in notes["lantern"])
+    rc, s = _score(TINY_GOLDEN, preds, tmp_path / "out")
+    assert rc == 0
+    assert s["predictions"]["values_dropped"] == 2
+    # lantern: arrests 12 right, the long-named 3 kg of cocaine matches gold's cocaine seizure
+    assert s["seizure_recall"] == 1.0
+    assert "warning: lantern" in capsys.readouterr().err
 
 
 def test_prediction_without_id_is_a_format_error(tmp_path):
@@ -176,8 +211,6 @@ def test_prediction_without_id_is_a_format_error(tmp_path):
     [
         '{"id": "lantern", "summary": ',
         '{"id": "lantern"}',
-        '{"id": "lantern", "summary": {"arrests": {"value": -1}}}',
-        '{"id": "lantern", "summary": {"crime_types": ["piracy"]}}',
         "[1, 2]",
     ],
 )

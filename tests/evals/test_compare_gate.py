@@ -38,8 +38,9 @@ def test_compare_markdown_has_a_row_per_metric_with_a_ci(compared):
         assert len(cells) == 6, row
     # numeric accuracy: A 11/13 = 0.846, B 1.0, Δ = 2/13 = 0.154, with an interval
     row = next(line for line in md.splitlines() if line.startswith("| numeric_accuracy |"))
-    assert "| 0.846 | 1.000 | 0.154 |" in row
-    assert re.search(r"\[\d\.\d{3}, \d\.\d{3}\]", row)
+    assert "| 0.846 | 1.000 | +0.154 |" in row  # a signed delta
+    assert re.search(r"\[[+−]?\d\.\d{3}, [+−]?\d\.\d{3}\]", row)
+    assert "-0.000" not in md and "B = None" not in md
     assert (out / "compare.html").is_file() and (out / "compare.json").is_file()
 
 
@@ -63,7 +64,9 @@ def test_compare_reversed_lists_articles_that_got_worse(runs):
     verdicts = {m["metric"]: m for m in c["metrics"]}
     assert verdicts["hallucinated_numbers"]["delta"] == 1
     assert verdicts["relevance_accuracy"]["delta"] == pytest.approx(-1 / 3)
-    assert "<table>" in render_html(c)
+    page = render_html(c)
+    assert "<thead><tr><th>metric</th>" in page  # header cells are <th>, from the template
+    assert '<svg class="chart forest"' in page and page.count('class="article-dot"') == 2
 
 
 def test_compare_run_with_itself_is_no_difference(runs):

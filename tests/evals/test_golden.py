@@ -169,3 +169,39 @@ def test_empty_golden_file_is_a_format_error(tmp_path):
     path.write_text("\n", encoding="utf-8")
     with pytest.raises(GoldenFormatError):
         load_golden(path)
+
+
+def test_split_field_defaults_to_dev_and_is_checked(tmp_path):
+    from evals.golden import GoldenFormatError, load_golden, select_split, split_hashes
+
+    rows = [
+        {"id": "a", "text": "One.", "labels": {"relevant": True}},
+        {"id": "b", "split": "test", "text": "Two.", "labels": {"relevant": True}},
+        {"id": "c", "split": "dev", "text": "Three.", "labels": {"relevant": True}},
+    ]
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    items = load_golden(path)
+    assert [it.split for it in items] == ["dev", "test", "dev"]
+    assert [it.id for it in select_split(items, "dev")] == ["a", "c"]
+    assert [it.id for it in select_split(items, "test")] == ["b"]
+    assert len(select_split(items, "all")) == 3
+    before = split_hashes(path)
+    # adding a test article changes the test split's hash only
+    path.write_text(
+        path.read_text(encoding="utf-8") + json.dumps({"id": "d", "split": "test", "text": "4.", "labels": {}}) + "\n",
+        encoding="utf-8",
+    )
+    after = split_hashes(path)
+    assert after["dev"] == before["dev"] and after["test"] != before["test"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "split": "train", "text": "t", "labels": {}}) + "\n", encoding="utf-8")
+    with pytest.raises(GoldenFormatError, match="split 'train'"):
+        load_golden(bad)
+
+
+def test_committed_golden_articles_are_all_labelled_with_a_split():
+    from evals.golden import SPLITS
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "golden" / "articles").glob("*.labels.json")):
+        assert json.loads(path.read_text(encoding="utf-8")).get("split", "dev") in SPLITS, path.name

@@ -5,13 +5,24 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from evals.metrics import METRICS, bootstrap_ci, paired_bootstrap, prf, summarise_scores
+from evals.metrics import (
+    METRICS,
+    bootstrap_ci,
+    interval,
+    paired_bootstrap,
+    poisson_interval,
+    prf,
+    summarise_scores,
+    wilson,
+)
 from evals.scoring import EntityTally, score_article
 from tests.evals.helpers import ENTITY_FIELDS, gold, pred
 
@@ -150,28 +161,83 @@ def _varied_scores(n: int = 12):
 
 def test_bootstrap_ci_contains_point_and_is_deterministic():
     scores = _varied_scores()
-    for name in ("numeric_accuracy", "entity_f1", "relevance_accuracy"):
+    for name in ("numeric_accuracy", "entity_f1"):
         point = METRICS[name](scores)
-        ci = bootstrap_ci(scores, METRICS[name], n=200, seed=7)
+        ci = bootstrap_ci(scores, name, n=200, seed=7)
         assert ci is not None
         lo, hi = ci
         assert 0.0 <= lo <= point <= hi <= 1.0, (name, lo, point, hi)
-        assert bootstrap_ci(scores, METRICS[name], n=200, seed=7) == ci  # same seed, same interval
+        assert bootstrap_ci(scores, name, n=200, seed=7) == ci  # same seed, same interval
     # numeric accuracy has real spread here: the interval is not a single point
-    lo, hi = bootstrap_ci(scores, METRICS["numeric_accuracy"], n=200, seed=7)
+    lo, hi = bootstrap_ci(scores, "numeric_accuracy", n=200, seed=7)
     assert lo < hi
+    # relevance is right everywhere: every resample agrees, so there is no bootstrap interval ...
+    assert bootstrap_ci(scores, "relevance_accuracy", n=200, seed=7) is None
+    # ... and the reported one is Wilson's, which is not zero-width at 1
+    (lo, hi), method = interval(scores, "relevance_accuracy")
+    assert method == "wilson" and lo < hi == 1.0
+
+
+def test_bootstrap_ci_is_scipys_bca_over_articles():
+    scores = _varied_scores()
+    num = np.array([s.numeric_correct for s in scores], dtype=float)
+    den = np.array([s.numeric_slots for s in scores], dtype=float)
+    ref = stats.bootstrap(
+        (num, den),
+        lambda x, y, axis=-1: x.sum(axis=axis) / y.sum(axis=axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=300,
+        method="BCa",
+        rng=np.random.default_rng(11),
+    ).confidence_interval
+    assert bootstrap_ci(scores, "numeric_accuracy", n=300, seed=11) == pytest.approx((ref.low, ref.high))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=500), st.data())
+def test_wilson_matches_scipy(n, data):
+    k = data.draw(st.integers(min_value=0, max_value=n))
+    ref = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    lo, hi = wilson(k, n)
+    assert (lo, hi) == pytest.approx((ref.low, ref.high), abs=1e-9)
+    assert lo < hi  # never zero-width, also at k = 0 and k = n
+
+
+def test_rate_at_one_is_not_zero_width():
+    # every count right in every article: the old percentile bootstrap gave [1.000, 1.000]
+    scores = [
+        score_article(gold({"relevant": True, "arrests": 3 + i}, id=f"p{i}"), pred(arrests={"value": 3 + i}))
+        for i in range(10)
+    ]
+    s = summarise_scores(scores, n_boot=200)
+    assert s["numeric_accuracy"] == 1.0
+    lo, hi = s["ci95"]["numeric_accuracy"]
+    assert hi == 1.0 and lo == pytest.approx(stats.binomtest(40, 40).proportion_ci(method="wilson").low, abs=1e-4)
+    assert lo < 0.95
+    assert s["ci95_method"]["numeric_accuracy"] == "wilson"
+    # no hallucinated number anywhere: the count's interval is the exact Poisson one of 0, in integers
+    assert s["ci95"]["hallucinated_numbers"] == [0, 4] and s["ci95_method"]["hallucinated_numbers"] == "poisson"
+    assert poisson_interval(0)[1] == pytest.approx(stats.chi2.ppf(0.975, 2) / 2)
+
+
+def test_count_intervals_are_integers():
+    s = summarise_scores(_varied_scores(), n_boot=200)
+    lo, hi = s["ci95"]["hallucinated_numbers"]
+    assert isinstance(lo, int) and isinstance(hi, int) and lo <= s["hallucinated_numbers"] <= hi
 
 
 def test_bootstrap_ci_undefined_metric_and_empty():
     scores = _varied_scores(3)
-    assert bootstrap_ci(scores, METRICS["seizure_f1"], n=50) is None  # no seizures anywhere: undefined
-    assert bootstrap_ci([], METRICS["numeric_accuracy"], n=50) is None
+    assert bootstrap_ci(scores, "seizure_f1", n=50) is None  # no seizures anywhere: undefined
+    assert bootstrap_ci([], "numeric_accuracy", n=50) is None
+    assert summarise_scores(scores, n_boot=50)["ci95"]["seizure_f1"] is None
 
 
 def test_paired_bootstrap_identical_runs_is_zero():
     scores = _varied_scores()
-    for name in ("numeric_accuracy", "entity_f1"):
-        assert paired_bootstrap(scores, scores, METRICS[name], n=200, seed=3) == (0.0, 0.0)
+    for name in ("numeric_accuracy", "entity_f1", "hallucinated_numbers"):
+        assert paired_bootstrap(scores, scores, name, n=200, seed=3) == (0.0, 0.0)
 
 
 def test_paired_bootstrap_direction_and_pairing():
@@ -184,10 +250,23 @@ def test_paired_bootstrap_direction_and_pairing():
         )
         for i in range(12)
     ]
-    lo, hi = paired_bootstrap(a, b, METRICS["numeric_accuracy"], n=200, seed=3)
+    lo, hi = paired_bootstrap(a, b, "numeric_accuracy", n=200, seed=3)
     assert 0 < lo <= hi
+    # the same as scipy's paired BCa on the per-article columns of both runs
+    cols = [np.array([s.numeric_correct for s in r], float) for r in (a, b)]
+    dens = [np.array([s.numeric_slots for s in r], float) for r in (a, b)]
+    ref = stats.bootstrap(
+        (cols[0], dens[0], cols[1], dens[1]),
+        lambda w, x, y, z, axis=-1: y.sum(axis=axis) / z.sum(axis=axis) - w.sum(axis=axis) / x.sum(axis=axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=200,
+        method="BCa",
+        rng=np.random.default_rng(3),
+    ).confidence_interval
+    assert (lo, hi) == pytest.approx((ref.low, ref.high))
     with pytest.raises(ValueError):
-        paired_bootstrap(a, b[:-1], METRICS["numeric_accuracy"], n=10)
+        paired_bootstrap(a, b[:-1], "numeric_accuracy", n=10)
 
 
 def test_summarise_scores_shape():
@@ -197,7 +276,7 @@ def test_summarise_scores_shape():
     assert isinstance(s["hallucinated_numbers"], int) and isinstance(s["missed_numbers"], int)
     # i % 3 == 0 → arrests 99 is wrong: i = 0, 3, 6, 9 → 4 wrong of 12·4 = 48 slots → 44/48
     assert s["numeric_accuracy"] == round(44 / 48, 4)
-    for name, interval in s["ci95"].items():
-        if interval is not None:
-            assert interval[0] <= interval[1], name
+    for name, ci in s["ci95"].items():
+        if ci is not None:
+            assert ci[0] <= ci[1], name
     assert not any(isinstance(v, float) and math.isnan(v) for v in s.values())

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from evals.cache import CacheMiss, CachingBackend
 from evals.runner import RunOptions, run_eval
+from evals.store import DirectoryStore
 from service.backends.base import Usage
 from service.prompts import PromptRegistry
 from service.settings import Settings
@@ -83,7 +84,7 @@ def test_run_reports(runs):
     page = (runs.good / "report.html").read_text(encoding="utf-8")
     assert "<mark" in page
     assert '<mark class="correct" title="arrests: 12 (correct)">arrested 12 people</mark>' in page
-    assert "95% CI" in page
+    assert "95% interval" in page
 
 
 def test_bad_run_marks_hallucinated_and_missed(runs):
@@ -169,8 +170,12 @@ def test_refresh_calls_the_server_and_rewrites_the_cache(runs, tmp_path):
 
 def test_replay_only_with_empty_cache_fails_naming_the_rerecord_command(tmp_path, dead_url):
     rc, out, err = run_cli(eval_run_argv(dead_url, tmp_path / "run", tmp_path / "empty-cache", "--replay-only"))
-    assert rc != 0
-    assert "make record-baseline" in out + err
+    assert rc == 2
+    # one line naming the first article, its step and the exact command that records this prompt version
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert "article 'lantern'" in lines[0] and "step 'extract'" in lines[0]
+    assert f"opsum eval run --golden {TINY_GOLDEN} --prompt {PROMPT} --cache-dir {tmp_path / 'empty-cache'}" in lines[0]
 
 
 class _Answer(BaseModel):
@@ -191,10 +196,16 @@ class _FakeBackend:
 
 def test_cache_miss_in_replay_mode_raises_with_rerecord_command(tmp_path):
     cache = CachingBackend(
-        _FakeBackend, name="fake", model="m", directory=tmp_path, mode="replay", prompt_hash="h", settings={}
+        _FakeBackend,
+        name="fake",
+        model="m",
+        store=DirectoryStore(tmp_path),
+        mode="replay",
+        prompt_hash="h",
+        settings={},
     )
-    with pytest.raises(CacheMiss, match="make record-baseline"):
-        cache.for_article("text").extract(
+    with pytest.raises(CacheMiss, match=r"article 'a-1', step 's'.*`make record PROMPT=<version>`"):
+        cache.for_article("text", "a-1").extract(
             [{"role": "user", "content": "x"}], _Answer, step="s", usage=Usage(), max_tokens=10
         )
 
@@ -211,7 +222,7 @@ def test_cache_key_covers_article_and_prompt(tmp_path):
             make,
             name="fake",
             model="m",
-            directory=tmp_path,
+            store=DirectoryStore(tmp_path),
             mode="use",
             prompt_hash=prompt_hash,
             settings={"temperature": 0.0},
@@ -234,7 +245,9 @@ def test_cache_creates_the_inner_backend_once(tmp_path):
         made.append(1)
         return _FakeBackend()
 
-    cache = CachingBackend(make, name="fake", model="m", directory=tmp_path, mode="off", prompt_hash="h", settings={})
+    cache = CachingBackend(
+        make, name="fake", model="m", store=DirectoryStore(tmp_path), mode="off", prompt_hash="h", settings={}
+    )
     for article in ("a", "b", "c"):
         cache.for_article(article).extract(
             [{"role": "user", "content": article}], _Answer, step="s", usage=Usage(), max_tokens=10
