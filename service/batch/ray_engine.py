@@ -89,7 +89,7 @@ def run_ray(
             fn_constructor_kwargs={"spec": spec},
             batch_size=None,  # one call per block = one input shard → one output shard
             batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            compute=ray.data.ActorPoolStrategy(size=min(workers, len(shards))),  # no idle actor
             num_cpus=actor_cpus,
         )
         for block in out.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
