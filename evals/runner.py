@@ -51,6 +51,8 @@ class RunOptions:
     concurrency: int | None = None
     limit: int | None = None
     progress: bool = True
+    engine: str = "local"  # or "ray": the per-article work on Ray Data (evals/engines.py)
+    ray_address: str | None = None
 
 
 def _file_hash(path: Path) -> str:
@@ -146,7 +148,20 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
                 fh.write("\n")
     with results_path.open("a", encoding="utf-8") as fh, ThreadPoolExecutor(max_workers=workers) as pool:
         rows_by_id = {it.id: it for it in todo}
-        for row in pool.map(lambda it: _predict(summariser_for, it, prompt.version), todo):
+        if opts.engine == "ray":
+            from evals.engines import predict_on_ray
+
+            predictions: Any = predict_on_ray(
+                todo,
+                settings=settings,
+                prompt_version=prompt.version,
+                cache=cache,
+                workers=workers,
+                address=opts.ray_address,
+            )
+        else:
+            predictions = pool.map(lambda it: _predict(summariser_for, it, prompt.version), todo)
+        for row in predictions:
             item = rows_by_id[row["id"]]
             row["prompt_version"] = prompt.version
             row["scores"] = _score_row(item, row).to_dict()

@@ -103,3 +103,24 @@ def test_ray_on_the_embedded_model(tmp_path: Path, out: Path, monkeypatch: pytes
         assert arrests(rows[rid]) == n
     manifest = json.loads((out / "manifest.json").read_text())
     print(json.dumps({k: manifest[k] for k in ("wall_s", "articles_per_s", "prompt_tokens", "completion_tokens")}))
+
+
+def test_eval_run_on_ray_scores_like_the_local_pool(tmp_path: Path) -> None:
+    from tests.evals.conftest import eval_run_argv, run_cli
+    from tests.evals.helpers import GOOD, responder_for
+
+    with ScriptedServer(responder=responder_for(GOOD)) as good:
+        rc, _, err = run_cli(eval_run_argv(good.base_url, tmp_path / "local", tmp_path / "cache-local"))
+        assert rc == 0, err
+        rc, _, err = run_cli(
+            eval_run_argv(
+                good.base_url, tmp_path / "ray", tmp_path / "cache-ray", "--engine", "ray", "--concurrency", "2"
+            )
+        )
+        assert rc == 0, err
+    local = json.loads((tmp_path / "local" / "summary.json").read_text())
+    on_ray = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    for key in ("articles", "numeric_accuracy", "entity_f1", "seizure_f1", "relevance_accuracy", "llm_calls"):
+        assert on_ray[key] == local[key], key
+    assert on_ray["cache"]["misses"] == local["cache"]["misses"] > 0  # every call went through each actor's cache
+    assert len(list((tmp_path / "cache-ray").rglob("*.json"))) == local["cache"]["misses"]
