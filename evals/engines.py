@@ -44,7 +44,8 @@ class _EvalActor:
         for record in batch.to_pylist():
             hits, misses = self.cache.hits, self.cache.misses
             try:
-                row = _predict(self.summariser_for, SimpleNamespace(**record), self.prompt_version)
+                article = SimpleNamespace(**record)  # the id, text and title that _predict reads
+                row = _predict(self.summariser_for, article, self.prompt_version)  # type: ignore[arg-type]
             except CacheMiss as exc:
                 row = {"id": record["id"], "_fatal": str(exc)}
             row["_cache"] = [self.cache.hits - hits, self.cache.misses - misses]
