@@ -104,6 +104,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             split=args.split,
             cache_store=args.cache_store,
+            engine=args.engine,
+            ray_address=args.ray_address,
         )
     )
     _print_summary(summary, args.out)
@@ -255,6 +257,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g.add_argument("--replay-only", action="store_true", help="only cached responses; a miss is an error (CI)")
     p.add_argument("--concurrency", type=int, help="articles in flight (default: 1 embedded, 4 remote)")
     p.add_argument("--limit", type=int, help="only the first N articles")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default): a thread pool here; ray: the summarising on a Ray Data actor pool of "
+        "--concurrency workers (scoring stays here)",
+    )
+    p.add_argument("--ray-address", help="with --engine ray: join this cluster (default: start a local one)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     split_option(p)
     add_backend_options(p)

@@ -61,6 +61,8 @@ class RunOptions:
     progress: bool = True
     split: SplitChoice = "all"
     cache_store: StoreKind = "auto"
+    engine: str = "local"  # or "ray": the per-article work on Ray Data (evals/engines.py)
+    ray_address: str | None = None
 
 
 def _file_hash(path: Path) -> str:
@@ -92,6 +94,15 @@ class ArticleRunner:
     prompt_version: str
 
     def __call__(self, item: GoldItem) -> dict[str, Any]:
+        return self.scored(item, self.predict(item))
+
+    def scored(self, item: GoldItem, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with its scores (the scoring always runs where the golden labels are)."""
+        row["scores"] = score_row(item, row).to_dict()
+        return row
+
+    def predict(self, item: GoldItem) -> dict[str, Any]:
+        """The row without scores: what a remote worker computes."""
         started = time.perf_counter()
         backend = self.cache.for_article(item.text, item.id)
         row: dict[str, Any]
@@ -107,7 +118,6 @@ class ArticleRunner:
         row["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
         row["prompt_version"] = self.prompt_version
         row["split"] = item.split
-        row["scores"] = score_row(item, row).to_dict()
         return row
 
 
@@ -169,7 +179,24 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
     results_path = opts.out / "results.jsonl"
     _end_cut_off_line(results_path)
     with results_path.open("a", encoding="utf-8") as fh, ThreadPoolExecutor(max_workers=workers) as pool:
-        for row in pool.map(runner, todo):
+        if opts.engine == "ray":
+            from evals.engines import predict_on_ray
+
+            by_id = {it.id: it for it in todo}
+            predictions: Any = (
+                runner.scored(by_id[row["id"]], row)
+                for row in predict_on_ray(
+                    todo,
+                    runner=runner,
+                    location=location,
+                    store_kind=opts.cache_store,
+                    workers=workers,
+                    address=opts.ray_address,
+                )
+            )
+        else:
+            predictions = pool.map(runner, todo)
+        for row in predictions:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
             done[row["id"]] = row

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_cache_dir", "REPO_ROOT"]
+__all__ = ["Settings", "default_cache_dir", "default_prompts_dir", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +18,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "opsum"
+
+
+def default_prompts_dir() -> Path:
+    """The prompt versions shipped as package data (`service/prompt_versions`, a link to the top-level
+    `prompts/` in a checkout, a copy in the wheel), so an installed worker needs no checkout."""
+    return Path(str(resources.files("service") / "prompt_versions"))
 
 
 class Settings(BaseSettings):
@@ -48,7 +55,7 @@ class Settings(BaseSettings):
     timeout_s: float = Field(default=120.0, gt=0, description="per LLM request")
     max_chars: int = Field(default=100_000, ge=100, description="longest article accepted")
     prompt_version: str = Field(default="v2-mined-mentions", description="default prompt version")
-    prompts_dir: Path = Field(default=REPO_ROOT / "prompts")
+    prompts_dir: Path = Field(default_factory=default_prompts_dir)
     transcripts: bool = Field(
         default=False, description="keep each LLM call's messages (as sent) and raw response in meta.calls"
     )
