@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from service.countries import canonical_country, is_country
+from service.errors import BackendBadOutput
+from service.field_checks import ArticleFacts, check_fields, same_number, unstated_numbers
 from service.injection import injection_spans, overlaps_injection, without_injections
 from service.numbers import NumberMention, find_numbers, values_in
 from service.schema import COUNT_FIELDS, Count, OperationSummary, Qualifier, Seizure, normalise_name
@@ -44,7 +48,7 @@ def _content_tokens(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.casefold()) if w not in _SNAP_STOP and len(w) > 2}
 
 
-def snap_evidence(evidence: str | None, value: float, article: str) -> str | None:
+def snap_evidence(evidence: str | None, value: float | int, article: str) -> str | None:
     """A verbatim span of the article for a paraphrased quote, or None.
 
     Small models often paraphrase ("39 suspects were identified" for "identified 39 suspects").
@@ -56,7 +60,7 @@ def snap_evidence(evidence: str | None, value: float, article: str) -> str | Non
     wanted = _content_tokens(evidence)
     best: tuple[int, int, NumberMention] | None = None
     for mention in find_numbers(article):
-        if not mention.is_count_like or abs(mention.value - value) > 1e-6:
+        if not mention.is_count_like or not same_number(mention, value):
             continue
         lo = max(0, mention.start - 60)
         hi = min(len(article), mention.end + 60)
@@ -119,9 +123,9 @@ def _in_injection(evidence: str, article: str) -> bool:
     return bool(spans) and any(overlaps_injection(s, e, spans) for s, e in locate(evidence, article))
 
 
-def _matching_mention(value: float, evidence: str) -> NumberMention | None:
+def _matching_mention(value: float | int, evidence: str) -> NumberMention | None:
     for mention in values_in(evidence):
-        if abs(mention.value - value) < 1e-6:
+        if same_number(mention, value):
             return mention
     return None
 
@@ -278,18 +282,24 @@ def ground(summary: OperationSummary, article: str) -> tuple[OperationSummary, l
     if data.start_date and data.end_date and data.start_date[:10] > data.end_date[:10]:
         warnings.append(f"dates {data.start_date}..{data.end_date} dropped: end before start")
         data.start_date = data.end_date = None
-    return OperationSummary.model_validate(data.model_dump()), warnings
+    check_fields(data, article, warnings)  # names, items, units, countries and dates (service.field_checks)
+    try:
+        return OperationSummary.model_validate(data.model_dump()), warnings
+    except ValidationError as exc:  # a repair left the summary out of the schema: the model's output was unusable
+        raise BackendBadOutput(
+            f"the model's output could not be repaired into a summary ({exc.error_count()} errors)"
+        ) from exc
 
 
 def _grounded_summary_text(summary: str, article: str, warnings: list[str]) -> str:
     """The summary without any sentence that states a number the article does not."""
-    stated = {round(m.value, 6) for m in find_numbers(article)}
+    facts = ArticleFacts.of(article)
     kept = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", summary.strip()) if s]
     if len(sentences) > 1 and not re.search(r"[.!?][\"'”’)]*$", sentences[-1]):
         sentences.pop()  # cut off by the length bound
     for sentence in sentences[:3]:
-        unstated = [m.text for m in find_numbers(sentence) if round(m.value, 6) not in stated]
+        unstated = unstated_numbers(sentence, facts)
         if unstated:
             warnings.append(f"summary sentence dropped: it states {', '.join(unstated)}, which the article does not")
             continue
