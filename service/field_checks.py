@@ -159,12 +159,10 @@ _MAX_EXPONENT = 400
 
 @dataclass(frozen=True)
 class Written:
-    """One number as a text writes it. `values`: what it may mean (any one stated is enough);
-    `raw`: the digits without a scale word, kept for the article side only."""
+    """One number as a text writes it. `values`: what it may mean (any one stated is enough)."""
 
     text: str
     values: frozenset[Fraction]
-    raw: frozenset[Fraction] = frozenset()
     parts: tuple[Fraction, ...] = ()  # "1 803": stated also when 1 and 803 both are
 
 
@@ -263,7 +261,7 @@ def numbers_in(text: str) -> list[Written]:
         parts: tuple[Fraction, ...] = ()
         if re.search(r"[ \u00a0\u202f]", raw_text.strip()):
             parts = tuple(Fraction(int(p)) for p in re.split(r"[ \u00a0\u202f]", raw_text.strip()) if p)
-        found.append(Written(m.group(0), values, raw, parts))
+        found.append(Written(m.group(0), values, parts))
         take(m)
     for m in _WORD_RUN.finditer(norm):
         if not free(m):
@@ -446,7 +444,7 @@ class ArticleFacts:
         seqs = (_tokens(text), _joined_tokens(text))
         values: set[Fraction] = {_as_fraction(m.value) for m in find_numbers(text)}
         for w in numbers_in(text):
-            values |= w.values | w.raw | set(w.parts)
+            values |= w.values | set(w.parts)  # "€14 million" states 14000000, not 14
         full, day_months, month_years, early = _stated_dates(text)
         dates = full | _relative_dates(text, early[0] if early else None)
         return cls(
