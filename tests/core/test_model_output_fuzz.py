@@ -60,7 +60,7 @@ class FuzzBackend:
 
 @pytest.mark.parametrize("version", ["v1-schema-fill", "v2-mined-mentions"])
 @settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: the failing draws are printed
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -147,7 +147,11 @@ def leaks(summary: dict[str, Any], article: str) -> list[str]:
     found = []
     for field, value in _strings(summary):
         value_nfkc = unicodedata.normalize("NFKC", value)
-        found += [f"{field}: digits {r}" for r in re.findall(r"\d+", value_nfkc) if r not in digit_runs]
+        found += [
+            f"{field}: digits {r}"
+            for r in re.findall(r"\d+", value_nfkc)
+            if r not in digit_runs and int(r) not in article_numbers
+        ]
         found += [
             f"{field}: word {w}" for w in re.findall(r"[a-z]+", value.casefold()) if w in _WORDS and w not in words
         ]
