@@ -39,6 +39,7 @@ class FuzzBackend:
 
     def __init__(self, data: st.DataObject) -> None:
         self.data = data
+        self.wild = data.draw(st.booleans(), label="wild")  # also values that break the schema
         self.calls: list[str] = []
 
     def check_ready(self) -> None:
@@ -48,7 +49,7 @@ class FuzzBackend:
         self, messages: list[dict[str, str]], response_model: type[T], *, step: str, usage: Usage, max_tokens: int
     ) -> T:
         schema = response_model.model_json_schema()
-        arguments = self.data.draw(hostile_strategy(schema), label=step)
+        arguments = self.data.draw(hostile_strategy(schema, wild=self.wild), label=step)
         raw = json.dumps(arguments)
         usage.record(step, 10, 10, 1.0, messages=messages, response=raw)
         self.calls.append(step)

@@ -46,6 +46,21 @@ HOSTILE_STRINGS = [
 ]
 HOSTILE_NUMBERS: list[Any] = [-5, -1, 0, 9999, 9007199254740993, 1e300, math.nan, math.inf, -0.5, 3.25, True]
 _WRONG_TYPES: list[Any] = [None, [], {}, "NaN", 17]
+# Per field name: the value for the first list item, and for the others.
+_TARGETED: dict[str, tuple[Any, Any]] = {
+    "summary": ("999people were arrested. The 777th raid found 7\u00bd tonnes.",) * 2,
+    "operation_name": ("MOZAIK 202",) * 2,
+    "name": ("", "Europol 20"),
+    "country": ("Japan", "France"),
+    "countries": ("France", "Japan"),
+    "item": ("", "9999 kg of cocaine"),
+    "unit": ("9999 EUR",) * 2,
+    "quantity": (-5, 9999),
+    "value": (9007199254740993, 9999),
+    "evidence": ("arrested 9999 people",) * 2,
+    "start_date": ("2023-11-25",) * 2,
+    "end_date": ("2023-11-26",) * 2,
+}
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -68,24 +83,45 @@ def _leaf_pool(schema: dict[str, Any]) -> list[Any]:
     return HOSTILE_STRINGS + HOSTILE_NUMBERS
 
 
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Does a hostile value still fit the JSON schema (so that only the summariser can stop it)?"""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return value in schema["enum"]
+    if kind == "string":
+        return isinstance(value, str) and len(value) <= schema.get("maxLength", 10**9)
+    if kind in {"integer", "number"}:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if kind == "integer" and not isinstance(value, int):
+            return False
+        return not (math.isfinite(value) and value < schema.get("minimum", -math.inf))
+    return True
+
+
 def hostile_strategy(
-    schema: dict[str, Any], root: dict[str, Any] | None = None, depth: int = 0
+    schema: dict[str, Any], root: dict[str, Any] | None = None, depth: int = 0, *, wild: bool = False
 ) -> st.SearchStrategy[Any]:
+    """Hostile arguments for `schema`; `wild` adds values that break it (wrong types, over-long strings)."""
     root = root or schema
     schema = _resolve(schema, root)
     if "anyOf" in schema:
-        return st.one_of([hostile_strategy(s, root, depth) for s in schema["anyOf"]])
+        return st.one_of([hostile_strategy(s, root, depth, wild=wild) for s in schema["anyOf"]])
     kind = schema.get("type")
     if kind == "object" and "properties" in schema:
-        fields = {name: hostile_strategy(sub, root, depth + 1) for name, sub in schema["properties"].items()}
+        fields = {n: hostile_strategy(sub, root, depth + 1, wild=wild) for n, sub in schema["properties"].items()}
         return st.fixed_dictionaries(fields)
     if kind == "array":
-        items = hostile_strategy(schema.get("items", {}), root, depth + 1)
-        return st.lists(items, max_size=14 if depth < 2 else 3)
+        items = hostile_strategy(schema.get("items", {}), root, depth + 1, wild=wild)
+        size = 14 if wild else schema.get("maxItems", 14)
+        return st.lists(items, max_size=min(size, 14 if depth < 2 else 3))
     if kind == "null":
         return st.none()
     pool = _leaf_pool(schema)
-    return st.one_of(st.sampled_from(pool), st.sampled_from(_WRONG_TYPES), _schema_leaf(schema))
+    if wild:
+        return st.one_of(st.sampled_from(pool), st.sampled_from(_WRONG_TYPES), _schema_leaf(schema))
+    fitting = [v for v in pool if _fits(v, schema)]
+    return st.one_of(st.sampled_from(fitting), _schema_leaf(schema)) if fitting else _schema_leaf(schema)
 
 
 def _schema_leaf(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -106,10 +142,19 @@ def hostile_arguments(schema: dict[str, Any], k: int, root: dict[str, Any] | Non
     if kind == "object" and "properties" in schema:
         return {n: hostile_arguments(s, k, root, f"{path}.{n}") for n, s in schema["properties"].items()}
     if kind == "array":
-        return [hostile_arguments(schema.get("items", {}), k + i, root, f"{path}[{i}]") for i in range(3)]
+        n = min(3, schema.get("maxItems", 3))
+        return [hostile_arguments(schema.get("items", {}), k + i, root, f"{path}[{i}]") for i in range(n)]
+    if kind == "boolean":
+        return True  # "relevant": a hostile model claims relevance, or every other field is cleared
+    key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
+    if k % 4 == 0 and key in _TARGETED and "enum" not in schema:  # the breaks of issue 10, field by field
+        first = path.endswith("[0]") or "[0]." in path
+        value = _TARGETED[key][0 if first else -1]
+        if _fits(value, schema):
+            return value
     pool = _leaf_pool(schema)
-    if "enum" in schema:
-        pool = schema["enum"]  # a closed choice stays a valid choice, or every call fails alike
+    if k % 2 == 0 or "enum" in schema:  # even variants fit the schema: only the summariser can stop them
+        pool = [v for v in pool if _fits(v, schema)] or pool
     return pool[(k + sum(map(ord, path))) % len(pool)]
 
 
