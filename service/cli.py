@@ -108,6 +108,21 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines) + "\n\nformats: docs/formats.md"
 
 
+def _is_settings_error(exc: ValidationError) -> bool:
+    """Did the error come from a settings class (OPSUM_* variables, flags), not from model output?"""
+    from pydantic_settings import BaseSettings
+
+    def subclasses(cls: type) -> set[str]:
+        return {n for sub in cls.__subclasses__() for n in {sub.__name__, *subclasses(sub)}}
+
+    return exc.title in subclasses(BaseSettings)
+
+
+def _brief(exc: ValidationError) -> str:
+    """Field and error type of each error, without the input values (they may be article text)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['type']}" for e in exc.errors()[:3])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opsum",
@@ -175,10 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     except OpsumError as exc:
         print(f"opsum: error: {exc}", file=sys.stderr)
         return 1
-    except ValidationError as exc:  # a bad OPSUM_* variable
-        err = exc.errors()[0]
-        print(f"opsum: error: bad setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
-        return 2
+    except ValidationError as exc:
+        if _is_settings_error(exc):  # a bad OPSUM_* variable
+            err = exc.errors()[0]
+            print(f"opsum: error: bad setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+            return 2
+        # anything else that fails validation is the model's output, not the user's input
+        print(f"opsum: backend error: the model's output does not fit {exc.title} ({_brief(exc)})", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

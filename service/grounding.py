@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from service import lexicon
 from service.article import Article
 from service.countries import canonical_country, is_country
 from service.entities import international_body
+from service.errors import BackendBadOutput
+from service.field_checks import ArticleFacts, check_fields, same_number, unstated_numbers
 from service.injection import overlaps_injection
-from service.numbers import NumberMention, find_numbers, values_in
+from service.numbers import NumberMention, values_in
 from service.schema import COUNT_FIELDS, Count, OperationSummary, Qualifier, Seizure, normalise_name
 
 __all__ = ["Problem", "normalise_text", "span_in_text", "locate", "problems", "ground", "snap_evidence", "snap_summary"]
@@ -49,7 +53,7 @@ def _content_tokens(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.casefold()) if w not in _SNAP_STOP and len(w) > 2}
 
 
-def snap_evidence(evidence: str | None, value: float, article: str | Article) -> str | None:
+def snap_evidence(evidence: str | None, value: float | int, article: str | Article) -> str | None:
     """A verbatim span of the article for a paraphrased quote, or None.
 
     Small models often paraphrase ("39 suspects were identified" for "identified 39 suspects").
@@ -63,7 +67,7 @@ def snap_evidence(evidence: str | None, value: float, article: str | Article) ->
     wanted = _content_tokens(evidence)
     best: tuple[int, int, NumberMention] | None = None
     for mention in analysis.numbers:
-        if not mention.is_count_like or abs(mention.value - value) > 1e-6:
+        if not mention.is_count_like or not same_number(mention, value):
             continue
         lo = max(0, mention.start - 60)
         hi = min(len(article), mention.end + 60)
@@ -127,9 +131,9 @@ def _in_injection(evidence: str, article: Article) -> bool:
     return bool(spans) and any(overlaps_injection(s, e, spans) for s, e in locate(evidence, article))
 
 
-def _matching_mention(value: float, evidence: str) -> NumberMention | None:
+def _matching_mention(value: float | int, evidence: str) -> NumberMention | None:
     for mention in values_in(evidence):
-        if abs(mention.value - value) < 1e-6:
+        if same_number(mention, value):
             return mention
     return None
 
@@ -224,11 +228,12 @@ def ground(summary: OperationSummary, article: str | Article) -> tuple[Operation
     The article is analysed once (`Article`); pass the request's analysis to reuse it.
     """
     article = _analysed(article)
+    facts = ArticleFacts.of(article)
     warnings: list[str] = []
     data = summary.model_copy(deep=True)
     snap_summary(data, article)
     if not data.relevant:
-        cleared = OperationSummary(relevant=False, summary=_grounded_summary_text(data.summary, article, warnings))
+        cleared = OperationSummary(relevant=False, summary=_grounded_summary_text(data.summary, facts, warnings))
         if _has_content(data):
             warnings.append("relevant is false: extracted fields were cleared")
         return cleared, warnings
@@ -262,7 +267,7 @@ def ground(summary: OperationSummary, article: str | Article) -> tuple[Operation
         kept.append(seizure)
     data.seizures = kept
 
-    data.summary = _grounded_summary_text(data.summary, article, warnings)
+    data.summary = _grounded_summary_text(data.summary, facts, warnings)
     if data.operation_name and not _name_in_article(data.operation_name, article):
         warnings.append(f"operation_name {data.operation_name!r} dropped: not in the article")
         data.operation_name = None
@@ -289,18 +294,25 @@ def ground(summary: OperationSummary, article: str | Article) -> tuple[Operation
     if data.start_date and data.end_date and data.start_date[:10] > data.end_date[:10]:
         warnings.append(f"dates {data.start_date}..{data.end_date} dropped: end before start")
         data.start_date = data.end_date = None
-    return OperationSummary.model_validate(data.model_dump()), warnings
+    check_fields(
+        data, article, warnings, facts=facts
+    )  # names, items, units, countries and dates (service.field_checks)
+    try:
+        return OperationSummary.model_validate(data.model_dump()), warnings
+    except ValidationError as exc:  # a repair left the summary out of the schema: the model's output was unusable
+        raise BackendBadOutput(
+            f"the model's output could not be repaired into a summary ({exc.error_count()} errors)"
+        ) from exc
 
 
-def _grounded_summary_text(summary: str, article: Article, warnings: list[str]) -> str:
+def _grounded_summary_text(summary: str, facts: ArticleFacts, warnings: list[str]) -> str:
     """The summary without any sentence that states a number the article does not."""
-    stated = article.stated_values
     kept = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", summary.strip()) if s]
     if len(sentences) > 1 and not re.search(r"[.!?][\"'”’)]*$", sentences[-1]):
         sentences.pop()  # cut off by the length bound
     for sentence in sentences[:3]:
-        unstated = [m.text for m in find_numbers(sentence) if round(m.value, 6) not in stated]
+        unstated = unstated_numbers(sentence, facts)
         if unstated:
             warnings.append(f"summary sentence dropped: it states {', '.join(unstated)}, which the article does not")
             continue

@@ -120,7 +120,8 @@ class Seizure(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     item: str = Field(min_length=1, max_length=80)
-    quantity: float | None = Field(default=None, ge=0)
+    # an int stays an int (no float round trip for 9007199254740993); a float must be finite
+    quantity: Annotated[int, Field(ge=0)] | Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     unit: str | None = Field(default=None, max_length=20)
     qualifier: Qualifier = Qualifier.exact
     evidence: Evidence = None

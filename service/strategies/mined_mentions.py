@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from service import lexicon
 from service.agencies import international_bodies
 from service.article import Article
-from service.backends.base import ExtractionFailed, parse_lenient
+from service.backends.base import ExtractionFailed
+from service.field_checks import exact_value
 from service.numbers import CRYPTO_CODES, NumberMention
 from service.schema import (
     Count,
@@ -32,7 +33,14 @@ from service.schema import (
     Seizure,
     normalise_name,
 )
-from service.strategies.common import EntityFields, RunContext, iso_date_or_none
+from service.strategies.common import (
+    EntityFields,
+    RunContext,
+    agencies_from_drafts,
+    iso_date_or_none,
+    parse_tolerant,
+    summary_or_backend_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +218,8 @@ def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | 
         totals = [m for m in candidates if _TOTAL_CUE.search(m.window)]
         best = max(totals or candidates, key=lambda m: m.number.value, default=None)
         if best is not None:
-            out[field] = Count(value=int(best.number.value), qualifier=best.number.qualifier, evidence=best.evidence)
+            value = int(exact_value(best.number))  # exact: no float round trip for a large count
+            out[field] = Count(value=value, qualifier=best.number.qualifier, evidence=best.evidence)
     return out
 
 
@@ -240,20 +249,20 @@ def _extract_lenient(
         return ctx.backend.extract(messages, model, step=step, usage=ctx.usage, max_tokens=max_tokens)
     except ExtractionFailed as exc:
         ctx.warnings.append(f"{step}: no valid answer after re-asks ({exc.errors[-1][:200]})")
-        return parse_lenient(exc.last_arguments, model)
+        return parse_tolerant(exc.last_arguments, model, step=step, warnings=ctx.warnings)
 
 
 def _list_mentions(mentions: list[Mention]) -> str:
     return "\n".join(f'- "{m.key}"\n  sentence: {m.context}' for m in mentions)
 
 
-def _entities_to_fields(ent: Entities) -> dict[str, object]:
+def _entities_to_fields(ent: Entities, warnings: list[str]) -> dict[str, object]:
     return {
         "relevant": ent.relevant,
         "summary": ent.summary,
         "operation_name": ent.operation_name,
         "crime_types": ent.crime_types,
-        "agencies": [a.to_agency() for a in ent.agencies],
+        "agencies": agencies_from_drafts(ent.agencies, warnings),
         "countries": ent.countries,
         "start_date": iso_date_or_none(ent.start_date),
         "end_date": iso_date_or_none(ent.end_date),
@@ -273,7 +282,7 @@ def run(ctx: RunContext) -> OperationSummary:
     ent_messages = ctx.prompt.step("entities").messages(**values)
     ent = _extract_lenient(ctx, "entities", ent_messages, Entities, max_tokens=min(ctx.max_tokens, 700))
     assert isinstance(ent, Entities)
-    fields = _entities_to_fields(ent)
+    fields = _entities_to_fields(ent, ctx.warnings)
     if not ent.relevant:
         return OperationSummary(relevant=False, summary=ent.summary)
     named = {normalise_name(a.name) for a in fields["agencies"]}  # type: ignore[attr-defined]
@@ -310,18 +319,18 @@ def run(ctx: RunContext) -> OperationSummary:
         messages = ctx.prompt.step("items").messages(mentions=_list_mentions(to_name), **values)
         named = _extract_lenient(ctx, "items", messages, _items_model(to_name), max_tokens=_budget(to_name, 40))
         for i, m in enumerate(to_name):
-            items[m.key] = (getattr(named, f"m{i}") or "").strip() or "items"
+            items[m.key] = (getattr(named, f"m{i}") or "").strip()[:80] or "items"
     seizures = [
         Seizure(
             item=items[m.key] or "items",
-            quantity=m.number.value,
+            quantity=exact_value(m.number),
             unit=m.number.unit or "items",
             qualifier=m.number.qualifier,
             evidence=m.evidence,
         )
         for m in seized
     ]
-    return OperationSummary.model_validate({**fields, **counts, "seizures": seizures})
+    return summary_or_backend_error({**fields, **counts, "seizures": seizures})  # type: ignore[no-any-return]
 
 
 def _budget(mentions: list[Mention], per_answer: int) -> int:

@@ -8,10 +8,21 @@ nulled by `service.grounding.ground` with a warning.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from service.article import Article
-from service.backends.base import ExtractionFailed, parse_lenient
+from service.backends.base import ExtractionFailed
+from service.errors import BackendBadOutput
 from service.grounding import problems, snap_evidence, span_in_text
 from service.schema import (
     MAX_SEIZURES,
@@ -19,7 +30,15 @@ from service.schema import (
     OperationSummary,
     Seizure,
 )
-from service.strategies.common import EntityFields, RunContext, iso_date_or_none
+from service.strategies.common import (
+    EntityFields,
+    RunContext,
+    agencies_from_drafts,
+    iso_date_or_none,
+    parse_tolerant,
+    quantity_or_none,
+    summary_or_backend_error,
+)
 
 __all__ = ["run", "Draft"]
 
@@ -37,6 +56,14 @@ class DraftSeizure(BaseModel):
     quantity: float | None
     unit: str | None = Field(max_length=12)
 
+    @field_validator("quantity", mode="wrap")
+    @classmethod
+    def _integers_stay_integers(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # 9007199254740993 must not become ...992; the JSON schema (a number) is unchanged
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        return handler(value)
+
 
 class Draft(EntityFields):
     """What the model fills. Every field is required (nullable where it may be empty)."""
@@ -48,7 +75,11 @@ class Draft(EntityFields):
     seizures: list[DraftSeizure] = Field(max_length=MAX_SEIZURES)
     summary: str = Field(max_length=600)
 
-    def to_summary(self) -> OperationSummary:
+    def to_summary(self, warnings: list[str] | None = None) -> OperationSummary:
+        """The draft as an `OperationSummary`; what does not fit the schema is dropped or nulled (see
+        `service.strategies.common`), with a warning in `warnings`."""
+        notes: list[str] = [] if warnings is None else warnings
+
         def count(c: DraftCount | None) -> Count | None:
             return None if c is None else Count(value=c.value, evidence=c.evidence)
 
@@ -57,7 +88,7 @@ class Draft(EntityFields):
             "summary": self.summary,
             "operation_name": self.operation_name,
             "crime_types": self.crime_types,
-            "agencies": [a.to_agency() for a in self.agencies],
+            "agencies": agencies_from_drafts(self.agencies, notes),
             "countries": self.countries,
             "start_date": iso_date_or_none(self.start_date),
             "end_date": iso_date_or_none(self.end_date),
@@ -65,11 +96,23 @@ class Draft(EntityFields):
             "arrests": count(self.arrests),
             "searches": count(self.searches),
             "victims_identified": count(self.victims_identified),
-            "seizures": [
-                Seizure(item=s.item, quantity=s.quantity, unit=s.unit, evidence=s.evidence) for s in self.seizures
-            ],
+            "seizures": _seizures(self.seizures, notes),
         }
-        return OperationSummary.model_validate(data)
+        return summary_or_backend_error(data)  # type: ignore[no-any-return]
+
+
+def _seizures(drafts: list[DraftSeizure], warnings: list[str]) -> list[Seizure]:
+    out = []
+    for i, s in enumerate(drafts):
+        if not s.item.strip():
+            warnings.append(f"seizures[{i}] dropped: empty item")
+            continue
+        quantity = quantity_or_none(s.quantity, f"seizures[{i}]", warnings)
+        try:
+            out.append(Seizure(item=s.item.strip(), quantity=quantity, unit=s.unit, evidence=s.evidence))
+        except ValidationError as exc:
+            warnings.append(f"seizures[{i}] dropped: {exc.error_count()} schema errors")
+    return out
 
 
 def _grounded_model(article: Article) -> type[Draft]:
@@ -83,7 +126,11 @@ def _grounded_model(article: Article) -> type[Draft]:
             for field in ("start_date", "end_date"):
                 check_iso_date(getattr(self, field))
             _snap_draft(self, article)
-            found = problems(self.to_summary(), article)
+            try:
+                summary = self.to_summary()
+            except BackendBadOutput as exc:
+                raise ValueError(str(exc)) from exc  # a re-ask, like any other check
+            found = problems(summary, article)
             if found:
                 raise ValueError("; ".join(str(p) for p in found))
             return self
@@ -117,5 +164,5 @@ def run(ctx: RunContext) -> OperationSummary:
         )
     except ExtractionFailed as exc:
         ctx.warnings.append(f"extract: no fully grounded answer after re-asks ({exc.errors[-1][:200]})")
-        draft = parse_lenient(exc.last_arguments, Draft)
-    return draft.to_summary()
+        draft = parse_tolerant(exc.last_arguments, Draft, step="extract", warnings=ctx.warnings)
+    return draft.to_summary(ctx.warnings)

@@ -12,7 +12,7 @@ from service.summarise import Summariser
 from tests.support.scripted_server import ScriptedServer, Step, tool_reply
 
 ARTICLE = (
-    "Police dismantle drug ring\n\nOn 3 May 2024 the Rijeka Police Administration arrested 12 people and "
+    "Police dismantle drug ring\n\nOn 3 May 2024 the Rijeka Police Administration in Croatia arrested 12 people and "
     "searched 9 houses in Operation Lighthouse. Officers seized 1.800 kilograms of cocaine."
 )
 

@@ -54,9 +54,9 @@ def test_invented_evidence_is_dropped() -> None:
 
 
 def test_seizure_with_an_unstated_quantity_keeps_only_its_item() -> None:
-    s = summary(seizures=[{"item": "heroin", "quantity": 7, "unit": "kg", "evidence": "7 kg of heroin were seized"}])
+    s = summary(seizures=[{"item": "cocaine", "quantity": 7, "unit": "kg", "evidence": "7 kg of cocaine were seized"}])
     fixed, warnings = ground(s, ARTICLE)
-    assert fixed.seizures[0].item == "heroin"
+    assert fixed.seizures[0].item == "cocaine"
     assert (fixed.seizures[0].quantity, fixed.seizures[0].evidence) == (None, None)
     assert warnings
 
@@ -89,7 +89,8 @@ def test_made_up_operation_name_agency_and_year_are_dropped() -> None:
 
 
 def test_countries_are_canonical_and_non_countries_dropped() -> None:
-    fixed, warnings = ground(summary(countries=["Czech Republic", "UK", "Western Balkans"]), ARTICLE)
+    article = ARTICLE + " Officers from the Czech Republic and the UK joined in."
+    fixed, warnings = ground(summary(countries=["Czech Republic", "UK", "Western Balkans"]), article)
     assert fixed.countries == ["Czechia", "United Kingdom"]
     assert any("Western Balkans" in w for w in warnings)
 
@@ -118,6 +119,6 @@ def test_agency_countries_join_the_countries_but_international_bodies_have_none(
             {"name": "Europol", "country": "Netherlands", "role": "coordinator"},
         ],
     )
-    fixed, _ = ground(s, ARTICLE + " Europol supported it.")
+    fixed, _ = ground(s, ARTICLE + " Europol supported it. Croatian officers helped.")
     assert fixed.countries == ["Croatia", "Slovenia"]
     assert [a.country for a in fixed.agencies] == ["Slovenia", None]
