@@ -87,11 +87,15 @@ def _growth(make: Callable[[str], object], text: str) -> float:
     granularity and cache warm-up do not decide the ratio.
     """
     small, large = text[:25_000], text[:100_000]
+
+    def runs(text: str, repeat: int) -> Callable[[], object]:
+        return lambda: [make(text) for _ in range(repeat)]
+
     repeat = 1
-    while _cpu_seconds(lambda: [make(small) for _ in range(repeat)]) < 0.02 and repeat < 4096:
+    while _cpu_seconds(runs(small, repeat)) < 0.02 and repeat < 4096:
         repeat *= 4
-    cost_small = _cpu_seconds(lambda: [make(small) for _ in range(repeat)])
-    cost_large = _cpu_seconds(lambda: [make(large) for _ in range(repeat)])
+    cost_small = _cpu_seconds(runs(small, repeat))
+    cost_large = _cpu_seconds(runs(large, repeat))
     return cost_large / max(cost_small, 1e-6)
 
 
