@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.backends import Backend, make_backend
+from service.deadline import Deadline, deadline_scope
 from service.grounding import ground
 from service.injection import injection_spans
 from service.inputs import check_article, looks_english
@@ -57,14 +58,29 @@ class Summariser:
     def prompt(self, version: str | None) -> PromptVersion:
         return self.registry.get(version or self.settings.prompt_version)
 
-    def summarise(self, text: str, title: str | None = None, prompt_version: str | None = None) -> SummaryResult:
-        """Summarise one article. Raises `InvalidArticle` for unusable input, `BackendError` on failure."""
+    def summarise(
+        self,
+        text: str,
+        title: str | None = None,
+        prompt_version: str | None = None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> SummaryResult:
+        """Summarise one article. Raises `InvalidArticle` for unusable input, `BackendError` on failure.
+
+        Past `deadline` (or once it is cancelled) no further LLM call starts and the call in progress
+        is cut: `DeadlineExceeded`, a `BackendTimeout`."""
         started = time.perf_counter()
         article = check_article(text, self.settings.max_chars)
         prompt = self.prompt(prompt_version)
         backend = self.backend
         ctx = RunContext(
-            article=article, title=title, prompt=prompt, backend=backend, max_tokens=self.settings.max_tokens
+            article=article,
+            title=title,
+            prompt=prompt,
+            backend=backend,
+            max_tokens=self.settings.max_tokens,
+            deadline=deadline or Deadline(),
         )
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
@@ -72,7 +88,8 @@ class Summariser:
         else:
             if injection_spans(article):
                 ctx.warnings.append("the article contains instructions aimed at the model; they were ignored")
-            raw = STRATEGIES[prompt.strategy](ctx)
+            with deadline_scope(ctx.deadline):
+                raw = STRATEGIES[prompt.strategy](ctx)
             summary, grounding_warnings = ground(raw, article)
             ctx.warnings.extend(grounding_warnings)
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -7,6 +7,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -27,6 +28,7 @@ from service.api.models import (
 from service.api.problems import Problem, ProblemError, problem_from_exception
 from service.api.runner import ClientGone
 from service.api.state import ServiceState, runner_of
+from service.deadline import Deadline
 from service.errors import InvalidArticle
 from service.inputs import check_article
 from service.prompts import UnknownPromptVersion
@@ -55,13 +57,23 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": PROBLEM_DOCS[code]} for code in codes}
 
 
-def _prepare(
-    state: ServiceState, text: str, title: str | None, prompt_version: str | None
-) -> Callable[[], SummaryResult]:
+@dataclass(frozen=True)
+class _Work:
+    """One article's core call, bound, and the deadline it obeys (cancelled when its request gives up)."""
+
+    fn: Callable[[], SummaryResult]
+    deadline: Deadline
+
+
+def _prepare(state: ServiceState, text: str, title: str | None, prompt_version: str | None) -> _Work:
     """Check the input before it queues (413/422 at once), and bind the core call."""
     check_article(text, state.settings.max_chars)
     state.summariser.prompt(prompt_version)
-    return functools.partial(state.summariser.summarise, text, title=title, prompt_version=prompt_version)
+    deadline = Deadline(what="request")
+    fn = functools.partial(
+        state.summariser.summarise, text, title=title, prompt_version=prompt_version, deadline=deadline
+    )
+    return _Work(fn, deadline)
 
 
 def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
@@ -75,11 +87,11 @@ def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
     )
 
 
-async def _run_one(
-    request: Request, fn: Callable[[], SummaryResult], ticket: Ticket, deadline: float
-) -> dict[str, Any]:
+async def _run_one(request: Request, work: _Work, ticket: Ticket, deadline: float) -> dict[str, Any]:
     started = anyio.current_time()
-    result = await runner_of(request).run(fn, ticket, deadline=deadline, is_disconnected=request.is_disconnected)
+    result = await runner_of(request).run(
+        work.fn, ticket, deadline=deadline, is_disconnected=request.is_disconnected, work=work.deadline
+    )
     data = result.to_dict()
     total_ms = (anyio.current_time() - started) * 1000
     data["meta"]["queue_ms"] = round(max(0.0, total_ms - float(data["meta"].get("latency_ms") or 0.0)), 1)
@@ -103,7 +115,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
     async def summarise(request: Request, body: summarise_model) -> Response:  # type: ignore[valid-type]
         """`{"summary": OperationSummary, "meta": {...}}` (SPEC §5). Waits in the queue for a free slot."""
         # the checks scan the whole text (~20 ms at 100 000 characters): off the event loop
-        fn = await anyio.to_thread.run_sync(_prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
+        work = await anyio.to_thread.run_sync(_prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
         runner = runner_of(request)
         try:
             (ticket,) = runner.admission.enter(1)
@@ -111,7 +123,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
             raise _queue_full(request, exc) from None
         deadline = anyio.current_time() + state.service.request_timeout_s
         try:
-            data = await _run_one(request, fn, ticket, deadline)
+            data = await _run_one(request, work, ticket, deadline)
         except ClientGone:
             return Response(status_code=CLIENT_CLOSED)
         return JSONResponse(data)
@@ -128,7 +140,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         items = body.items  # type: ignore[attr-defined]
         results: list[dict[str, Any] | None] = [None] * len(items)
 
-        def prepare_all() -> list[tuple[int, Callable[[], SummaryResult]]]:
+        def prepare_all() -> list[tuple[int, _Work]]:
             ready = []
             for i, item in enumerate(items):
                 try:
@@ -147,10 +159,10 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         deadline = anyio.current_time() + state.service.request_timeout_s * rounds
         gone = False
 
-        async def run_item(i: int, fn: Callable[[], SummaryResult], ticket: Ticket) -> None:
+        async def run_item(i: int, work: _Work, ticket: Ticket) -> None:
             nonlocal gone
             try:
-                data = await _run_one(request, fn, ticket, deadline)
+                data = await _run_one(request, work, ticket, deadline)
                 results[i] = {"index": i, "id": items[i].id, "status": 200, **data}
             except ClientGone:
                 gone = True
@@ -159,8 +171,8 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
 
         try:
             async with anyio.create_task_group() as tg:
-                for (i, fn), ticket in zip(runnable, tickets, strict=True):
-                    tg.start_soon(run_item, i, fn, ticket)
+                for (i, work), ticket in zip(runnable, tickets, strict=True):
+                    tg.start_soon(run_item, i, work, ticket)
         finally:
             for ticket in tickets:  # tickets never handed to a job (cancelled early): give them back
                 if not ticket.handed_off:

@@ -14,13 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from service.backends.base import InstructorBackend
-from service.errors import BackendUnavailable
+from service.deadline import Deadline, DeadlineExceeded, current_deadline
+from service.errors import BackendTimeout, BackendUnavailable
 from service.model_store import DEFAULT_MODEL, ModelUnavailable, ensure_model
 from service.settings import Settings
 
 __all__ = ["EmbeddedBackend"]
 
 log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised inside llama.cpp's sampling loop to end a generation past its deadline."""
+
+
+class _StopAt:
+    """A llama-cpp logits processor that changes nothing and stops the generation once `deadline` has passed."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.deadline.expired():
+            raise _Stopped(self.deadline.reason)
+        return scores
 
 
 class EmbeddedBackend(InstructorBackend):
@@ -74,8 +91,26 @@ class EmbeddedBackend(InstructorBackend):
     def _raw_create(self, **kwargs: Any) -> Any:
         self.load()
         kwargs.pop("model", None)
-        with self._lock:
-            return self._llama.create_chat_completion_openai_v1(**kwargs)
+        work = current_deadline()
+        call = work.child(self.settings.timeout_s, what="LLM call")
+        # waiting for the model counts against the call; a generation stops after the token at which
+        # the call's deadline passes or the work is cancelled (the logits processor leaves scores as they are)
+        if not self._lock.acquire(timeout=min(call.remaining(), threading.TIMEOUT_MAX)):
+            raise self._timed_out(work, call)
+        try:
+            return self._llama.create_chat_completion_openai_v1(**kwargs, logits_processor=[_StopAt(call)])
+        except _Stopped as exc:
+            raise self._timed_out(work, call) from exc
+        finally:
+            self._lock.release()
+
+    def _timed_out(self, work: Deadline, call: Deadline) -> BackendTimeout:
+        if work.expired():
+            return DeadlineExceeded(f"the LLM call was cut: {work.reason}")
+        return BackendTimeout(
+            f"the embedded model did not finish within {self.settings.timeout_s}s; raise OPSUM_TIMEOUT_S "
+            "or OPSUM_N_THREADS, or lower OPSUM_MAX_TOKENS"
+        )
 
     def count_tokens(self, text: str) -> int:
         self.load()

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.backends.base import Backend, Usage
+from service.deadline import Deadline
 from service.prompts import PromptVersion
 from service.schema import MAX_AGENCIES, MAX_COUNTRIES, MAX_CRIME_TYPES, Agency, CrimeType, Role, check_iso_date
 
@@ -56,3 +57,5 @@ class RunContext:
     max_tokens: int
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
+    # the work's deadline and cancel switch: the backends check it before every LLM call
+    deadline: Deadline = field(default_factory=Deadline)

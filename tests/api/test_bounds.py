@@ -1,0 +1,129 @@
+"""Real bounds on time and size (issue 10, break 4): a per-call deadline that a trickling backend cannot
+stretch, a cap on the reply's size, and a request deadline that cancels the work and frees its slot."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from service.backends.openai_compat import OpenAIBackend
+from service.deadline import Deadline, DeadlineExceeded
+from service.errors import BackendReplyTooLarge, BackendTimeout
+from service.settings import Settings
+from service.summarise import Summariser
+from tests.api.conftest import ServeFn, running
+from tests.api.hostile_backend import Delivery, HostileBackend
+from tests.api.oracle import SEED, oracle, wait_until
+from tests.api.test_errors import assert_problem
+from tests.support.scripted_server import ScriptedServer
+
+
+def _settings(url: str, tmp: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "backend": "openai",
+        "base_url": url,
+        "model": "scripted",
+        "api_key": "test",
+        "transport_retries": 0,
+        "max_reasks": 0,
+        "timeout_s": 10.0,
+        "cache_dir": tmp,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _timed(fn: object, limit: float) -> tuple[float, BaseException | None]:
+    """Run `fn()` in a thread; (seconds taken, exception raised). Fails if it runs past `limit`."""
+    box: list[BaseException | None] = [None]
+
+    def target() -> None:
+        try:
+            fn()  # type: ignore[operator]
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            box[0] = exc
+
+    started = time.perf_counter()
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(limit)
+    assert not t.is_alive(), f"still running after {limit}s: the bound did not hold"
+    return time.perf_counter() - started, box[0]
+
+
+def test_a_trickling_backend_is_cut_at_the_call_deadline(tmp_path: Path) -> None:
+    """One byte every 0.5 s keeps every socket read short; the whole call must still end at OPSUM_TIMEOUT_S."""
+    with HostileBackend(Delivery(trickle_s=0.5, chunk=1)) as backend:
+        summariser = Summariser(_settings(backend.base_url, tmp_path, timeout_s=2.0))
+        took, error = _timed(lambda: summariser.summarise(SEED), limit=8.0)
+    assert isinstance(error, BackendTimeout), error
+    assert "OPSUM_TIMEOUT_S" in str(error)
+    assert 1.9 <= took < 3.5, took  # the call is cut at 2 s; the rest is the summariser's own work
+    assert backend.calls == ["Entities"]  # no further step after the timeout
+
+
+def test_a_huge_reply_is_abandoned_at_the_cap_not_parsed(tmp_path: Path) -> None:
+    """A 60 MB reply: the call fails once the cap is read, and memory stays far below the reply's size."""
+    with HostileBackend(Delivery(pad_bytes=60 * 1024 * 1024)) as backend:
+        summariser = Summariser(_settings(backend.base_url, tmp_path, max_reply_bytes=1024 * 1024))
+        summariser.backend  # noqa: B018 - build the client before measuring
+        tracemalloc.start()
+        try:
+            _, error = _timed(lambda: summariser.summarise(SEED), limit=20.0)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert isinstance(error, BackendReplyTooLarge), error
+    assert "OPSUM_MAX_REPLY_BYTES" in str(error)
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB: the reply was read in full"
+    assert backend.calls == ["Entities"]  # not re-asked, not retried
+
+
+def test_a_reply_under_the_cap_is_read(tmp_path: Path) -> None:
+    with HostileBackend(Delivery(pad_bytes=100_000)) as backend:
+        result = Summariser(_settings(backend.base_url, tmp_path, max_reply_bytes=1024 * 1024)).summarise(SEED)
+    assert result.summary.relevant
+
+
+def test_a_cancelled_deadline_cuts_the_call_in_progress(tmp_path: Path) -> None:
+    with HostileBackend(Delivery(trickle_s=0.2, chunk=1)) as backend:
+        backend_ = OpenAIBackend(_settings(backend.base_url, tmp_path, timeout_s=30.0))
+        summariser = Summariser(_settings(backend.base_url, tmp_path), backend=backend_)
+        deadline = Deadline()
+        threading.Timer(0.5, deadline.cancel, args=("the client went away",)).start()
+        took, error = _timed(lambda: summariser.summarise(SEED, deadline=deadline), limit=5.0)
+    assert isinstance(error, DeadlineExceeded) and "client went away" in str(error), error
+    assert took < 1.0, took
+    assert backend.calls == ["Entities"]
+
+
+def test_no_llm_step_starts_after_the_deadline(tmp_path: Path) -> None:
+    with running(ScriptedServer(responder=oracle())) as server:
+        summariser = Summariser(_settings(server.base_url, tmp_path))
+        deadline = Deadline(0.0)
+        with pytest.raises(DeadlineExceeded, match="not started"):
+            summariser.summarise(SEED, deadline=deadline)
+        assert server.requests == []
+
+
+def test_request_deadline_is_504_and_frees_the_slot_at_once(serve: ServeFn) -> None:
+    """After the 504 the work is cancelled: the slot is free within a fraction of a second, no further step runs."""
+    with (
+        running(ScriptedServer(responder=oracle(delay=3.0))) as server,
+        serve(
+            server,
+            settings={"prompt_version": "v2-mined-mentions"},
+            service={"request_timeout_s": 0.5, "max_concurrency": 1},
+        ) as c,
+    ):
+        started = time.perf_counter()
+        body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "request-timeout")
+        assert time.perf_counter() - started < 1.0
+        assert "OPSUM_REQUEST_TIMEOUT_S" in body["detail"]
+        assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=0.6)
+        time.sleep(3.5)  # the backend would have answered the first step by now
+        assert len(server.requests) == 1
