@@ -44,9 +44,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from service.api.settings import ServiceSettings
     from service.cli import settings_from_args
 
-    configure_logging(logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
     try:
         settings = settings_from_args(args)
+        configure_logging(logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO, settings.log_format)
         app = create_app(settings, ServiceSettings())
     except ValidationError as exc:
         print(f"opsum: error: bad setting: {exc}", file=sys.stderr)
