@@ -158,7 +158,9 @@ def create_app(
                 max_age=600,
             )
         )
-    middleware.append(Middleware(Guard, keys=service.keys(), body_rules=body_rules))
+    middleware.append(
+        Middleware(Guard, keys=service.keys(), body_rules=body_rules, body_timeout_s=service.body_timeout_s)
+    )
 
     app = FastAPI(
         title="opsum",
