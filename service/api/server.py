@@ -4,7 +4,7 @@
   first byte (or of connecting) or it is closed; idle keep-alive connections close after
   OPSUM_KEEP_ALIVE_S; at most OPSUM_MAX_CONNECTIONS are served at once (uvicorn's
   `limit_concurrency`); the body's own timeout is the `Guard` middleware's (OPSUM_BODY_TIMEOUT_S).
-- No `server: uvicorn` header.
+- No `server: uvicorn` header; a request h11 cannot parse gets a problem+json 400, not plain text.
 - Shutdown (SIGTERM, or `should_exit`): before uvicorn starts waiting for connections, the app's
   runner is told; queued requests are answered 503 (problem+json) at once and running ones shortly
   before `--graceful-timeout` is up, their work cancelled, so no client gets uvicorn's bare 500 and
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
@@ -22,6 +23,8 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from service.api.logs import new_request_id
+from service.api.problems import PROBLEM_MEDIA_TYPE, ProblemError
 from service.api.settings import ServiceSettings
 
 __all__ = ["OpsumServer", "make_server"]
@@ -62,6 +65,27 @@ class _SlowClientProtocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot parse (a malformed Content-Length, a bad request line): problem+json, not text."""
+        request_id = new_request_id()
+        problem = ProblemError(
+            400,
+            "malformed-request",
+            "the HTTP request could not be parsed (a malformed request line, header or Content-Length): "
+            "send a well-formed HTTP/1.1 request",
+        )
+        payload = json.dumps(problem.body(request_id=request_id)).encode()
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(payload)).encode()),
+            (b"x-request-id", request_id.encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=payload)):
+            self.transport.write(self.conn.send(event))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
 
 
 class OpsumServer(uvicorn.Server):
