@@ -82,11 +82,13 @@ class Summariser:
             max_tokens=self.settings.max_tokens,
             deadline=deadline or Deadline(),
         )
+        lead = len(text) - len(text.lstrip())  # offsets below are into the text as given
+        injected = [[start + lead, end + lead] for start, end in injection_spans(article)]
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")
         else:
-            if injection_spans(article):
+            if injected:
                 ctx.warnings.append("the article contains instructions aimed at the model; they were ignored")
             with deadline_scope(ctx.deadline):
                 raw = STRATEGIES[prompt.strategy](ctx)
@@ -109,6 +111,7 @@ class Summariser:
             if self.settings.transcripts
             else [_without_transcript(c) for c in ctx.usage.calls],
             "warnings": ctx.warnings,
+            "injection_spans": injected,
         }
         log.info(
             "summarised chars=%d prompt=%s calls=%d tokens=%d+%d ms=%.0f warnings=%d",

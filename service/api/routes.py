@@ -21,6 +21,7 @@ from service.api.models import (
     ExamplesResponse,
     HealthResponse,
     PromptsResponse,
+    QueueStatus,
     ReadyResponse,
     SummariseResponse,
     request_models,
@@ -90,7 +91,12 @@ def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
 async def _run_one(request: Request, work: _Work, ticket: Ticket, deadline: float) -> dict[str, Any]:
     started = anyio.current_time()
     result = await runner_of(request).run(
-        work.fn, ticket, deadline=deadline, is_disconnected=request.is_disconnected, work=work.deadline
+        work.fn,
+        ticket,
+        deadline=deadline,
+        is_disconnected=request.is_disconnected,
+        work=work.deadline,
+        request_id=getattr(request.state, "request_id", None),
     )
     data = result.to_dict()
     total_ms = (anyio.current_time() - started) * 1000
@@ -182,6 +188,21 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         done = [r for r in results if r is not None]
         ok = sum(1 for r in done if r["status"] == 200)
         return JSONResponse({"results": done, "succeeded": ok, "failed": len(done) - ok})
+
+    @v1.get(
+        "/queue/{request_id}",
+        summary="Where a request in progress stands (queued, with its place, or running)",
+        response_model=QueueStatus,
+        responses=problems(404),
+    )
+    async def queue_status(request: Request, request_id: str) -> dict[str, Any]:
+        """Send your own `X-Request-ID` with a summarise request, then poll this with it while you wait."""
+        found = runner_of(request).progress(request_id)
+        if found is None:
+            raise ProblemError(
+                404, "unknown-request", f"no request {request_id[:80]!r} is queued or running (it may have finished)"
+            )
+        return found
 
     @v1.get("/prompts", summary="List prompt versions", response_model=PromptsResponse)
     async def prompts() -> dict[str, Any]:

@@ -48,6 +48,7 @@ class Runner:
         self.poll_s = poll_s
         self._mean_s: float | None = None  # moving average of job durations
         self._draining = anyio.Event()
+        self._active: dict[str, list[Ticket]] = {}  # request ID -> its tickets, while it waits or runs
         self._answer_by = math.inf  # on anyio's clock: when requests still running are answered 503 at shutdown
 
     def retry_after(self) -> int:
@@ -58,6 +59,21 @@ class Runner:
 
     def _observe(self, seconds: float) -> None:
         self._mean_s = seconds if self._mean_s is None else 0.7 * self._mean_s + 0.3 * seconds
+
+    def progress(self, request_id: str) -> dict[str, Any] | None:
+        """Where a request stands: queued (with its place in the queue) or running; None if unknown."""
+        tickets = [t for t in self._active.get(request_id, []) if not t.done]
+        if not tickets:
+            return None
+        places = [p for p in (self.admission.position(t) for t in tickets) if p is not None]
+        return {
+            "request_id": request_id,
+            "state": "queued" if len(places) == len(tickets) else "running",
+            "position": min(places) if places else None,
+            "queued_items": len(places),
+            "running_items": len(tickets) - len(places),
+            **self.admission.stats(),
+        }
 
     @property
     def draining(self) -> bool:
@@ -90,6 +106,7 @@ class Runner:
         deadline: float,
         is_disconnected: Callable[[], Awaitable[bool]],
         work: Deadline | None = None,
+        request_id: str | None = None,
     ) -> T:
         """`fn()` in a worker thread once `ticket` holds a slot; `deadline` is on `anyio.current_time()`.
 
@@ -99,6 +116,8 @@ class Runner:
         The ticket is given back in every case.
         """
         work = work or Deadline()
+        if request_id is not None:
+            self._active.setdefault(request_id, []).append(ticket)
         try:
             if self.draining:
                 raise self._shutting_down()
@@ -145,6 +164,12 @@ class Runner:
         finally:
             if not ticket.handed_off:
                 self.admission.leave(ticket)
+            if request_id is not None:
+                left = [t for t in self._active.get(request_id, []) if t is not ticket]
+                if left:
+                    self._active[request_id] = left
+                else:
+                    self._active.pop(request_id, None)
 
     async def _await_job(self, job: _Job[Any], deadline: float, is_disconnected: Callable[[], Awaitable[bool]]) -> str:
         """ "done", or why the request stops waiting first: "timeout", "gone" (client left), "draining"."""

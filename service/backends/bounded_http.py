@@ -39,18 +39,28 @@ class ReplyTooLarge(Exception):
 
 @dataclass
 class _Call:
-    deadline: Deadline
+    work: Deadline
+    seconds: float
     max_bytes: int
     received: int = 0
+    _deadline: Deadline | None = None
+
+    @property
+    def deadline(self) -> Deadline:
+        """The call's deadline, started by its first network operation (the SDK's own set-up does not count)."""
+        if self._deadline is None:
+            self._deadline = self.work.child(self.seconds, what="LLM call")
+        return self._deadline
 
 
 _CALL: ContextVar[_Call | None] = ContextVar("opsum_http_call", default=None)
 
 
 @contextmanager
-def bounded_call(deadline: Deadline, max_bytes: int) -> Iterator[None]:
-    """Bound the HTTP traffic of the calling thread by `deadline` and `max_bytes` received."""
-    token = _CALL.set(_Call(deadline, max_bytes))
+def bounded_call(work: Deadline, seconds: float, max_bytes: int) -> Iterator[None]:
+    """Bound the HTTP traffic of the calling thread: `seconds` from its first connect or write (and never
+    past `work`, which may also be cancelled), and `max_bytes` received."""
+    token = _CALL.set(_Call(work, seconds, max_bytes))
     try:
         yield
     finally:

@@ -42,10 +42,9 @@ class OpenAIBackend(InstructorBackend):
 
     def _raw_create(self, **kwargs: Any) -> Any:
         work = current_deadline()
-        call = work.child(self.timeout_s, what="LLM call")
         try:
-            with bounded_call(call, self.max_reply_bytes):
-                return self.client.chat.completions.create(**kwargs, timeout=max(0.001, call.remaining()))
+            with bounded_call(work, self.timeout_s, self.max_reply_bytes):
+                return self.client.chat.completions.create(**kwargs, timeout=max(0.001, work.bound(self.timeout_s)))
         except openai.APITimeoutError as exc:
             if work.expired():  # the request's own deadline, or a cancel, cut the call
                 raise DeadlineExceeded(f"the LLM call was cut: {work.reason}") from exc

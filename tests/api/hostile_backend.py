@@ -3,7 +3,7 @@
 Each POST is answered like `tests/api/oracle.py` would, then delivered the way `delivery` says:
 trickled a few bytes at a time (`trickle_s` between writes, headers included), or padded to
 `pad_bytes` (a reply far larger than any model answer). `sent` records, per request, how many bytes
-went out before the client hung up, and `calls` counts requests.
+went out before the client hung up, `calls` the tools asked for and `arrived` when.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class HostileBackend:
     delivery: Delivery
     sent: list[int] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.perf_counter() when each request's head arrived
 
     def __post_init__(self) -> None:
         outer = self
@@ -58,6 +59,7 @@ class HostileBackend:
                 line = self.rfile.readline(65536)
                 if not line:
                     return False
+                outer.arrived.append(time.perf_counter())
                 headers: dict[str, str] = {}
                 while True:
                     h = self.rfile.readline(65536)

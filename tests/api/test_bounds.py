@@ -38,7 +38,7 @@ def _settings(url: str, tmp: Path, **overrides: object) -> Settings:
 
 
 def _timed(fn: object, limit: float) -> tuple[float, BaseException | None]:
-    """Run `fn()` in a thread; (seconds taken, exception raised). Fails if it runs past `limit`."""
+    """Run `fn()` in a thread; (time.perf_counter() when it ended, exception raised). Fails past `limit`."""
     box: list[BaseException | None] = [None]
 
     def target() -> None:
@@ -47,22 +47,22 @@ def _timed(fn: object, limit: float) -> tuple[float, BaseException | None]:
         except BaseException as exc:  # noqa: BLE001 - handed back to the test
             box[0] = exc
 
-    started = time.perf_counter()
     t = threading.Thread(target=target, daemon=True)
     t.start()
     t.join(limit)
     assert not t.is_alive(), f"still running after {limit}s: the bound did not hold"
-    return time.perf_counter() - started, box[0]
+    return time.perf_counter(), box[0]
 
 
 def test_a_trickling_backend_is_cut_at_the_call_deadline(tmp_path: Path) -> None:
     """One byte every 0.5 s keeps every socket read short; the whole call must still end at OPSUM_TIMEOUT_S."""
     with HostileBackend(Delivery(trickle_s=0.5, chunk=1)) as backend:
         summariser = Summariser(_settings(backend.base_url, tmp_path, timeout_s=2.0))
-        took, error = _timed(lambda: summariser.summarise(SEED), limit=8.0)
+        ended, error = _timed(lambda: summariser.summarise(SEED), limit=30.0)
     assert isinstance(error, BackendTimeout), error
     assert "OPSUM_TIMEOUT_S" in str(error)
-    assert 1.9 <= took < 3.5, took  # the call is cut at 2 s; the rest is the summariser's own work
+    took = ended - backend.arrived[0]  # from the request's arrival to the error (connect is a moment before)
+    assert 1.8 <= took < 2.8, took
     assert backend.calls == ["Entities"]  # no further step after the timeout
 
 
@@ -94,10 +94,19 @@ def test_a_cancelled_deadline_cuts_the_call_in_progress(tmp_path: Path) -> None:
         backend_ = OpenAIBackend(_settings(backend.base_url, tmp_path, timeout_s=30.0))
         summariser = Summariser(_settings(backend.base_url, tmp_path), backend=backend_)
         deadline = Deadline()
-        threading.Timer(0.5, deadline.cancel, args=("the client went away",)).start()
-        took, error = _timed(lambda: summariser.summarise(SEED, deadline=deadline), limit=5.0)
+        cancelled_at: list[float] = []
+
+        def cancel_when_the_call_runs() -> None:
+            while not backend.arrived:
+                time.sleep(0.01)
+            time.sleep(0.3)
+            cancelled_at.append(time.perf_counter())
+            deadline.cancel("the client went away")
+
+        threading.Thread(target=cancel_when_the_call_runs, daemon=True).start()
+        ended, error = _timed(lambda: summariser.summarise(SEED, deadline=deadline), limit=30.0)
     assert isinstance(error, DeadlineExceeded) and "client went away" in str(error), error
-    assert took < 1.0, took
+    assert ended - cancelled_at[0] < 0.7, ended - cancelled_at[0]
     assert backend.calls == ["Entities"]
 
 
@@ -124,6 +133,6 @@ def test_request_deadline_is_504_and_frees_the_slot_at_once(serve: ServeFn) -> N
         body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "request-timeout")
         assert time.perf_counter() - started < 1.0
         assert "OPSUM_REQUEST_TIMEOUT_S" in body["detail"]
-        assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=0.6)
+        assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=1.5)
         time.sleep(3.5)  # the backend would have answered the first step by now
         assert len(server.requests) == 1
