@@ -136,3 +136,51 @@ def test_request_deadline_is_504_and_frees_the_slot_at_once(serve: ServeFn) -> N
         assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=1.5)
         time.sleep(3.5)  # the backend would have answered the first step by now
         assert len(server.requests) == 1
+
+
+def test_queue_status_gives_a_waiting_request_its_place(serve: ServeFn) -> None:
+    import httpx
+
+    with (
+        running(ScriptedServer(responder=oracle(delay=2.0))) as server,
+        serve(server, settings={"prompt_version": "v1-schema-fill"}, service={"max_concurrency": 1}) as c,
+    ):
+        base = str(c.base_url)
+        results: list[int] = []
+
+        def post(request_id: str) -> None:
+            r = httpx.post(
+                base + "/v1/summarise", json={"text": SEED}, headers={"X-Request-ID": request_id}, timeout=30
+            )
+            results.append(r.status_code)
+
+        first = threading.Thread(target=post, args=("first-one",), daemon=True)
+        first.start()
+        assert wait_until(lambda: len(server.requests) == 1, timeout=10)
+        second = threading.Thread(target=post, args=("second-one",), daemon=True)
+        second.start()
+        assert wait_until(lambda: c.get("/v1/queue/second-one").status_code == 200, timeout=5)
+        waiting = c.get("/v1/queue/second-one").json()
+        running_now = c.get("/v1/queue/first-one").json()
+        assert waiting["state"] == "queued" and waiting["position"] == 1
+        assert running_now["state"] == "running" and running_now["position"] is None
+        assert_problem(c.get("/v1/queue/nobody"), 404, "unknown-request")
+        first.join(15)
+        second.join(15)
+        assert results == [200, 200]
+        assert_problem(c.get("/v1/queue/second-one"), 404, "unknown-request")  # finished: forgotten
+
+
+def test_a_client_that_leaves_mid_run_cancels_the_work(serve: ServeFn) -> None:
+    import httpx
+
+    with (
+        running(ScriptedServer(responder=oracle(delay=3.0))) as server,
+        serve(server, service={"max_concurrency": 1}) as c,
+    ):
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(str(c.base_url) + "/v1/summarise", json={"text": SEED}, timeout=0.8)
+        # the server notices the disconnect and cuts the call: the slot is free long before the backend answers
+        assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=1.5)
+        time.sleep(3.0)
+        assert len(server.requests) == 1  # no further step
