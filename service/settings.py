@@ -46,7 +46,10 @@ class Settings(BaseSettings):
     max_reasks: int = Field(default=2, ge=0, le=5, description="instructor re-asks after a validation error")
     transport_retries: int = Field(default=2, ge=0, le=5, description="retries after HTTP 5xx / connection errors")
     timeout_s: float = Field(
-        default=120.0, gt=0, description="longest one LLM call may take, connect and whole reply (not per read)"
+        default=120.0,
+        gt=0,
+        description="longest one LLM call to an OpenAI-compatible backend may take, connect and whole reply "
+        "(not per read); the embedded model is bounded by max_tokens and the request's deadline",
     )
     max_reply_bytes: int = Field(
         default=4 * 1024 * 1024,

@@ -7,6 +7,7 @@ template (from the GGUF metadata) formats the messages. One generation runs at a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 from service.backends.base import InstructorBackend
 from service.deadline import Deadline, DeadlineExceeded, current_deadline
-from service.errors import BackendTimeout, BackendUnavailable
+from service.errors import BackendUnavailable
 from service.model_store import DEFAULT_MODEL, ModelUnavailable, ensure_model
 from service.settings import Settings
 
@@ -25,19 +26,24 @@ log = logging.getLogger(__name__)
 
 
 class _Stopped(Exception):
-    """Raised inside llama.cpp's sampling loop to end a generation past its deadline."""
+    """Raised from llama.cpp's generation loop to end a generation past its deadline."""
 
 
-class _StopAt:
-    """A llama-cpp logits processor that changes nothing and stops the generation once `deadline` has passed."""
+def _checked_eval(llama: Any, deadline: Deadline) -> Any:
+    """`llama.eval`, refusing to evaluate the next token once `deadline` has passed or was cancelled.
 
-    def __init__(self, deadline: Deadline) -> None:
-        self.deadline = deadline
+    llama-cpp-python's generation loop is Python: it calls `self.eval(tokens)` once for the prompt and
+    once per generated token, so an exception here ends the generation at the next token. (A logits
+    processor would run inside a ctypes callback, where an exception is printed and swallowed.)
+    Sampling is untouched, so the output is the same as without the check."""
+    original = llama.eval
 
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if self.deadline.expired():
-            raise _Stopped(self.deadline.reason)
-        return scores
+    def eval_(tokens: Any) -> Any:
+        if deadline.expired():
+            raise _Stopped(deadline.reason)
+        return original(tokens)
+
+    return eval_
 
 
 class EmbeddedBackend(InstructorBackend):
@@ -91,26 +97,22 @@ class EmbeddedBackend(InstructorBackend):
     def _raw_create(self, **kwargs: Any) -> Any:
         self.load()
         kwargs.pop("model", None)
+        # The work's deadline (a request's time limit, a cancel) bounds the wait for the model and the
+        # generation, which stops at the next token (see _checked_eval). OPSUM_TIMEOUT_S is not applied
+        # here: a generation is already bounded by OPSUM_MAX_TOKENS, and a long article's prompt on a
+        # slow CPU must not be cut where it used to finish.
         work = current_deadline()
-        call = work.child(self.settings.timeout_s, what="LLM call")
-        # waiting for the model counts against the call; a generation stops after the token at which
-        # the call's deadline passes or the work is cancelled (the logits processor leaves scores as they are)
-        if not self._lock.acquire(timeout=min(call.remaining(), threading.TIMEOUT_MAX)):
-            raise self._timed_out(work, call)
+        if not self._lock.acquire(timeout=min(work.remaining(), threading.TIMEOUT_MAX)):
+            raise DeadlineExceeded(f"the embedded model was busy until {work.reason}")
+        self._llama.eval = _checked_eval(self._llama, work)  # an instance attribute, removed below
         try:
-            return self._llama.create_chat_completion_openai_v1(**kwargs, logits_processor=[_StopAt(call)])
+            return self._llama.create_chat_completion_openai_v1(**kwargs)
         except _Stopped as exc:
-            raise self._timed_out(work, call) from exc
+            raise DeadlineExceeded(f"the generation was stopped: {work.reason}") from exc
         finally:
+            with contextlib.suppress(AttributeError):
+                del self._llama.eval
             self._lock.release()
-
-    def _timed_out(self, work: Deadline, call: Deadline) -> BackendTimeout:
-        if work.expired():
-            return DeadlineExceeded(f"the LLM call was cut: {work.reason}")
-        return BackendTimeout(
-            f"the embedded model did not finish within {self.settings.timeout_s}s; raise OPSUM_TIMEOUT_S "
-            "or OPSUM_N_THREADS, or lower OPSUM_MAX_TOKENS"
-        )
 
     def count_tokens(self, text: str) -> int:
         self.load()

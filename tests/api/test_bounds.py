@@ -184,3 +184,37 @@ def test_a_client_that_leaves_mid_run_cancels_the_work(serve: ServeFn) -> None:
         assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=1.5)
         time.sleep(3.0)
         assert len(server.requests) == 1  # no further step
+
+
+class _FakeLlama:
+    """llama-cpp-python's shape where it matters: the generation loop calls `self.eval` once per token."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+
+    def eval(self, tokens: list[int]) -> None:
+        self.tokens += len(tokens)
+        time.sleep(0.01)
+
+    def create_chat_completion_openai_v1(self, **kwargs: object) -> str:
+        for i in range(300):  # 3 s of "generation"
+            self.eval([i])
+        return "done"
+
+
+def test_the_embedded_generation_stops_at_the_next_token_once_cancelled(tmp_path: Path) -> None:
+    from service.backends.embedded import EmbeddedBackend
+    from service.deadline import deadline_scope
+
+    backend = EmbeddedBackend(Settings(cache_dir=tmp_path), load=False)
+    fake = _FakeLlama()
+    backend._llama = fake
+    deadline = Deadline()
+    threading.Timer(0.3, deadline.cancel, args=("the service is shutting down",)).start()
+    started = time.perf_counter()
+    with deadline_scope(deadline), pytest.raises(DeadlineExceeded, match="shutting down"):
+        backend._raw_create(messages=[], model="x")
+    assert time.perf_counter() - started < 0.6
+    assert 5 < fake.tokens < 100
+    assert "eval" not in vars(fake)  # the check is removed again
+    assert backend._raw_create(messages=[], model="x") == "done"  # no deadline: it runs to the end
