@@ -32,7 +32,7 @@ class Deadline:
     def __init__(self, seconds: float | None = None, *, parent: Deadline | None = None, what: str = "request") -> None:
         now = time.monotonic()
         own = math.inf if seconds is None else now + max(0.0, seconds)
-        self.expires_at = min(own, parent.expires_at) if parent is not None else own
+        self.expires_at: float = min(own, parent.expires_at) if parent is not None else own
         self.what = what
         self._parent = parent
         self._cancelled = threading.Event()

@@ -44,12 +44,13 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": logged, never seen by th
 PROBLEM_DOCS = {
     401: "API keys are configured and the request has no valid `Authorization: Bearer <key>`",
     404: "no such resource",
+    408: "the request body did not arrive within OPSUM_BODY_TIMEOUT_S",
     413: "the body (bytes) or the article (characters) is over the server's limit",
     415: "the body is not `application/json` (UTF-8)",
     422: "malformed JSON, missing or empty text, text that is not text, unknown prompt version, too many items",
     429: "the queue is full; retry after `Retry-After` seconds",
     502: "the model backend failed or gave no usable answer after its re-asks",
-    503: "the service is not ready (backend not loaded or unreachable) or not started",
+    503: "the service is not ready (backend not loaded or unreachable), not started, or shutting down",
     504: "the backend timed out, or the request waited past OPSUM_REQUEST_TIMEOUT_S",
 }
 
@@ -116,7 +117,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         "/summarise",
         summary="Summarise one article",
         response_class=JSONResponse,
-        responses={200: {"model": SummariseResponse}, **problems(413, 415, 422, 429, 502, 503, 504)},
+        responses={200: {"model": SummariseResponse}, **problems(408, 413, 415, 422, 429, 502, 503, 504)},
     )
     async def summarise(request: Request, body: summarise_model) -> Response:  # type: ignore[valid-type]
         """`{"summary": OperationSummary, "meta": {...}}` (SPEC §5). Waits in the queue for a free slot."""
@@ -138,7 +139,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         "/summarise/batch",
         summary="Summarise several articles",
         response_class=JSONResponse,
-        responses={200: {"model": BatchResponse}, **problems(413, 415, 422, 429, 503)},
+        responses={200: {"model": BatchResponse}, **problems(408, 413, 415, 422, 429, 503)},
     )
     async def summarise_batch(request: Request, body: batch_model) -> Response:  # type: ignore[valid-type]
         """Each item gets its own result or its own problem (`status` as if sent alone); the batch is
