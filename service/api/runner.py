@@ -2,9 +2,11 @@
 
 A request waits for its ticket's slot (checking now and then that its client is still there), then
 the job runs in a task of the app's own task group, in a thread of a dedicated limiter. The job,
-not the request, gives the slot back, when the thread is really done: a request that times out
-(504) answers at once, but the next request does not start before the model is free. At
-shutdown the task group waits for the jobs still running.
+not the request, gives the slot back, when the thread is really done. When the request stops
+waiting early (its 504, its client gone, the service shutting down) it cancels the job's
+`Deadline`: the job starts no further LLM call and the call in progress is cut, so the slot is free
+within a fraction of a second, and the embedded model is still never asked for two generations at
+once. At shutdown the task group waits for the (cancelled) jobs still running.
 """
 
 from __future__ import annotations
