@@ -174,11 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(level: int) -> None:
+    """One line per record, redacted (service/logs.py); OPSUM_LOG_FORMAT=json for JSON lines."""
+    from service.logs import configure_logging
+
+    if logging.getLogger().handlers:  # like logging.basicConfig: an embedding program's handlers stay
+        return
+    try:
+        fmt = Settings().log_format
+    except ValidationError:  # the command reports the bad setting itself
+        fmt = "text"
+    configure_logging(level, fmt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(getattr(args, "verbose", 0), 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _configure_logging(level)
     try:
         return int(args.func(args) or 0)
     except (UnknownPromptVersion, InvalidArticle) as exc:

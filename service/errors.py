@@ -12,6 +12,7 @@ __all__ = [
     "BackendUnavailable",
     "BackendTimeout",
     "BackendBadOutput",
+    "BackendReplyTooLarge",
 ]
 
 
@@ -57,3 +58,7 @@ class BackendTimeout(BackendError):
 
 class BackendBadOutput(BackendError):
     """The backend answered, but not with usable output, even after the re-asks."""
+
+
+class BackendReplyTooLarge(BackendBadOutput):
+    """The backend's reply was over the size cap; it was abandoned unread (never re-asked)."""

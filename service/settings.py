@@ -52,7 +52,20 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=64, description="bound on each completion")
     max_reasks: int = Field(default=2, ge=0, le=5, description="instructor re-asks after a validation error")
     transport_retries: int = Field(default=2, ge=0, le=5, description="retries after HTTP 5xx / connection errors")
-    timeout_s: float = Field(default=120.0, gt=0, description="per LLM request")
+    timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="longest one LLM call to an OpenAI-compatible backend may take, connect and whole reply "
+        "(not per read); the embedded model is bounded by max_tokens and the request's deadline",
+    )
+    max_reply_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=16 * 1024,
+        description="largest HTTP reply accepted from an OpenAI-compatible backend; a longer one is abandoned unread",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="log records as one line of text, or as one JSON object per line"
+    )
     max_chars: int = Field(default=100_000, ge=100, description="longest article accepted")
     prompt_version: str = Field(default="v2-mined-mentions", description="default prompt version")
     prompts_dir: Path = Field(default_factory=default_prompts_dir)

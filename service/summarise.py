@@ -9,6 +9,7 @@ from typing import Any
 
 from service.article import Article
 from service.backends import Backend, make_backend
+from service.deadline import Deadline, deadline_scope
 from service.grounding import ground
 from service.inputs import check_article, looks_english
 from service.prompts import PromptRegistry, PromptVersion
@@ -57,8 +58,18 @@ class Summariser:
     def prompt(self, version: str | None) -> PromptVersion:
         return self.registry.get(version or self.settings.prompt_version)
 
-    def summarise(self, text: str, title: str | None = None, prompt_version: str | None = None) -> SummaryResult:
-        """Summarise one article. Raises `InvalidArticle` for unusable input, `BackendError` on failure."""
+    def summarise(
+        self,
+        text: str,
+        title: str | None = None,
+        prompt_version: str | None = None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> SummaryResult:
+        """Summarise one article. Raises `InvalidArticle` for unusable input, `BackendError` on failure.
+
+        Past `deadline` (or once it is cancelled) no further LLM call starts and the call in progress
+        is cut: `DeadlineExceeded`, a `BackendTimeout`."""
         started = time.perf_counter()
         analysis = Article.from_text(check_article(text, self.settings.max_chars))  # the one analysis
         article = analysis.text
@@ -71,14 +82,19 @@ class Summariser:
             backend=backend,
             max_tokens=self.settings.max_tokens,
             analysis=analysis,
+            deadline=deadline or Deadline(),
         )
+        lead = len(text) - len(text.lstrip())  # offsets below are into the text as given
+        # offsets into the text as given (after a mojibake repair: into the repaired text)
+        injected = [[start + lead, end + lead] for start, end in analysis.injections]
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")
         else:
-            if analysis.injections:
+            if injected:
                 ctx.warnings.append("the article contains instructions aimed at the model; they were ignored")
-            raw = STRATEGIES[prompt.strategy](ctx)
+            with deadline_scope(ctx.deadline):
+                raw = STRATEGIES[prompt.strategy](ctx)
             summary, grounding_warnings = ground(raw, analysis)
             ctx.warnings.extend(grounding_warnings)
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -98,6 +114,7 @@ class Summariser:
             if self.settings.transcripts
             else [_without_transcript(c) for c in ctx.usage.calls],
             "warnings": ctx.warnings,
+            "injection_spans": injected,
         }
         log.info(
             "summarised chars=%d prompt=%s calls=%d tokens=%d+%d ms=%.0f warnings=%d",

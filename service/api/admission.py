@@ -95,5 +95,12 @@ class Admission:
                 return
         self.running -= 1
 
+    def position(self, ticket: Ticket) -> int | None:
+        """1 for the first in the queue; None once it holds a slot (or left)."""
+        for i, queued in enumerate(self._queue):
+            if queued is ticket:
+                return i + 1
+        return None
+
     def stats(self) -> dict[str, int]:
         return {"slots": self.slots, "running": self.running, "waiting": self.waiting, "queue_size": self.queue_size}

@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from service.api.admission import Admission
+from service.api.docs import install_offline_docs
 from service.api.examples import load_examples
 from service.api.middleware import BodyRule, Guard, RequestContext
 from service.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
@@ -158,7 +159,9 @@ def create_app(
                 max_age=600,
             )
         )
-    middleware.append(Middleware(Guard, keys=service.keys(), body_rules=body_rules))
+    middleware.append(
+        Middleware(Guard, keys=service.keys(), body_rules=body_rules, body_timeout_s=service.body_timeout_s)
+    )
 
     app = FastAPI(
         title="opsum",
@@ -169,8 +172,11 @@ def create_app(
         "needs `Authorization: Bearer <key>`.",
         lifespan=_lifespan(state),
         middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.opsum = state
+    install_offline_docs(app, title="opsum")
     install_problem_handlers(app)
     v1, root = build_routers(state)
     app.include_router(v1)

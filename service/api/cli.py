@@ -28,7 +28,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="on shutdown, wait at most this long for requests in flight (default: until they finish)",
+        help="on shutdown, wait at most this long for requests in flight; those still running are then "
+        "cancelled and answered 503 (default: until they finish)",
     )
     add_backend_options(p)
     p.set_defaults(func=run_serve)
@@ -36,30 +37,24 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from pydantic import ValidationError
 
     from service.api.app import create_app
     from service.api.logs import configure_logging
+    from service.api.server import make_server
     from service.api.settings import ServiceSettings
     from service.cli import settings_from_args
 
-    configure_logging(logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
     try:
         settings = settings_from_args(args)
-        app = create_app(settings, ServiceSettings())
+        configure_logging(logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO, settings.log_format)
+        service = ServiceSettings()
+        app = create_app(settings, service)
     except ValidationError as exc:
         print(f"opsum: error: bad setting: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"opsum: error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,  # our handler, with request IDs; uvicorn's access log is replaced by ours
-        access_log=False,
-        timeout_graceful_shutdown=args.graceful_timeout,
-    )
+    make_server(app, host=args.host, port=args.port, graceful_timeout_s=args.graceful_timeout, service=service).run()
     return 0

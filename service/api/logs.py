@@ -1,22 +1,18 @@
-"""Request IDs in log lines: a context variable set per request, and a filter that stamps records.
+"""Request IDs for the HTTP service: which incoming X-Request-ID is kept, and fresh ones.
 
-The context variable follows the request into the worker thread that runs the core (anyio copies
-the context), so the core's own log lines carry the request ID too.
+The context variable, its filter and the handler live in `service.logs` (the core logs with them too).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import uuid
-from contextvars import ContextVar
+
+from service.logs import REQUEST_ID, RequestIdFilter, configure_logging
 
 __all__ = ["REQUEST_ID", "RequestIdFilter", "configure_logging", "new_request_id", "accepted_request_id"]
 
-REQUEST_ID: ContextVar[str] = ContextVar("opsum_request_id", default="-")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
 def new_request_id() -> str:
@@ -28,24 +24,3 @@ def accepted_request_id(incoming: str | None) -> str:
     if incoming and _INCOMING_ID.match(incoming):
         return incoming
     return new_request_id()
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds `record.request_id` (the current request's ID, or `-`)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = REQUEST_ID.get()
-        return True
-
-
-def configure_logging(level: int) -> None:
-    """Root logging to stderr with request IDs (for `opsum serve`)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)

@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -149,12 +150,19 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 class Guard:
     def __init__(
-        self, app: ASGIApp, *, keys: list[bytes], body_rules: dict[str, BodyRule], prefix: str = "/v1"
+        self,
+        app: ASGIApp,
+        *,
+        keys: list[bytes],
+        body_rules: dict[str, BodyRule],
+        prefix: str = "/v1",
+        body_timeout_s: float = 30.0,
     ) -> None:
         self.app = app
         self.keys = keys
         self.body_rules = body_rules
         self.prefix = prefix
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -167,7 +175,7 @@ class Guard:
         try:
             check_bearer(headers.get("authorization"), self.keys)
             if rule is not None:
-                body = await self._checked_body(headers, receive, rule)
+                body = await self._checked_body(headers, receive, rule, self.body_timeout_s)
                 if body is None:
                     return  # the client left before sending its body
         except ProblemError as problem:
@@ -177,12 +185,21 @@ class Guard:
         await self.app(scope, receive if body is None else _replay(body, receive), send)
 
     @staticmethod
-    async def _checked_body(headers: Headers, receive: Receive, rule: BodyRule) -> bytes | None:
+    async def _checked_body(headers: Headers, receive: Receive, rule: BodyRule, timeout_s: float) -> bytes | None:
         _check_content_type(headers.get("content-type"))
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > rule.limit:
             raise _too_large(int(declared), rule)
-        body = await _read_body(receive, rule)
+        body: bytes | None = None
+        with anyio.move_on_after(timeout_s) as scope:
+            body = await _read_body(receive, rule)
+        if scope.cancelled_caught:
+            raise ProblemError(
+                408,
+                "body-timeout",
+                f"the request body did not arrive within {timeout_s}s (OPSUM_BODY_TIMEOUT_S): send it at once",
+                headers={"Connection": "close"},
+            )
         if body is not None:
             try:
                 body.decode("utf-8")

@@ -17,6 +17,7 @@ __all__ = [
     "ArticleFields",
     "request_models",
     "SummariseResponse",
+    "QueueStatus",
     "BatchResponse",
     "PromptsResponse",
     "ExamplesResponse",
@@ -105,6 +106,11 @@ class Meta(BaseModel):
     latency_ms: float
     warnings: list[str]
     queue_ms: float | None = Field(default=None, description="time spent waiting for a free slot")
+    injection_spans: list[list[int]] = Field(
+        default_factory=list,
+        description="[start, end) character offsets, into the text as sent, of sentences that address the model "
+        "(ignored as instructions; no number or name is taken from them)",
+    )
 
 
 class SummariseResponse(BaseModel):
@@ -166,3 +172,15 @@ class ReadyResponse(BaseModel):
     backend: str
     model: str
     queue: dict[str, int]
+
+
+class QueueStatus(BaseModel):
+    request_id: str
+    state: Literal["queued", "running"]
+    position: int | None = Field(description="1 for the first in the queue; null once running")
+    queued_items: int = Field(description="items of this request still waiting (a batch has several)")
+    running_items: int
+    slots: int
+    running: int
+    waiting: int
+    queue_size: int

@@ -46,6 +46,7 @@ _TITLES = {
     401: "Unauthorized",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
@@ -178,6 +179,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         status = exc.status_code
         slug = {404: "not-found", 405: "method-not-allowed"}.get(status, f"http-{status}")
         detail = str(exc.detail) if exc.detail else _TITLES.get(status, "error")
+        if status == 400 and isinstance(exc.__cause__, (RecursionError, ValueError)):
+            # FastAPI's body parser gave up (JSON nested deeper than the parser goes): the documented 422
+            problem = ProblemError(
+                422,
+                "malformed-json",
+                "the body could not be parsed as JSON (nested too deeply, or not JSON): send a flat JSON object",
+            )
+            return problem_response(problem, instance=request.url.path, request_id=_request_id(request))
         if status == 404:
             detail = f"no such resource: {request.method} {request.url.path}; see /docs for the API"
         elif status == 405:

@@ -7,6 +7,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -20,6 +21,7 @@ from service.api.models import (
     ExamplesResponse,
     HealthResponse,
     PromptsResponse,
+    QueueStatus,
     ReadyResponse,
     SummariseResponse,
     request_models,
@@ -27,6 +29,7 @@ from service.api.models import (
 from service.api.problems import Problem, ProblemError, problem_from_exception
 from service.api.runner import ClientGone
 from service.api.state import ServiceState, runner_of
+from service.deadline import Deadline
 from service.errors import InvalidArticle
 from service.inputs import check_article
 from service.prompts import UnknownPromptVersion
@@ -41,12 +44,13 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": logged, never seen by th
 PROBLEM_DOCS = {
     401: "API keys are configured and the request has no valid `Authorization: Bearer <key>`",
     404: "no such resource",
+    408: "the request body did not arrive within OPSUM_BODY_TIMEOUT_S",
     413: "the body (bytes) or the article (characters) is over the server's limit",
     415: "the body is not `application/json` (UTF-8)",
     422: "malformed JSON, missing or empty text, text that is not text, unknown prompt version, too many items",
     429: "the queue is full; retry after `Retry-After` seconds",
     502: "the model backend failed or gave no usable answer after its re-asks",
-    503: "the service is not ready (backend not loaded or unreachable) or not started",
+    503: "the service is not ready (backend not loaded or unreachable), not started, or shutting down",
     504: "the backend timed out, or the request waited past OPSUM_REQUEST_TIMEOUT_S",
 }
 
@@ -55,13 +59,23 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": PROBLEM_DOCS[code]} for code in codes}
 
 
-def _prepare(
-    state: ServiceState, text: str, title: str | None, prompt_version: str | None
-) -> Callable[[], SummaryResult]:
+@dataclass(frozen=True)
+class _Work:
+    """One article's core call, bound, and the deadline it obeys (cancelled when its request gives up)."""
+
+    fn: Callable[[], SummaryResult]
+    deadline: Deadline
+
+
+def _prepare(state: ServiceState, text: str, title: str | None, prompt_version: str | None) -> _Work:
     """Check the input before it queues (413/422 at once), and bind the core call."""
     check_article(text, state.settings.max_chars)
     state.summariser.prompt(prompt_version)
-    return functools.partial(state.summariser.summarise, text, title=title, prompt_version=prompt_version)
+    deadline = Deadline(what="request")
+    fn = functools.partial(
+        state.summariser.summarise, text, title=title, prompt_version=prompt_version, deadline=deadline
+    )
+    return _Work(fn, deadline)
 
 
 def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
@@ -75,11 +89,16 @@ def _queue_full(request: Request, exc: QueueFull) -> ProblemError:
     )
 
 
-async def _run_one(
-    request: Request, fn: Callable[[], SummaryResult], ticket: Ticket, deadline: float
-) -> dict[str, Any]:
+async def _run_one(request: Request, work: _Work, ticket: Ticket, deadline: float) -> dict[str, Any]:
     started = anyio.current_time()
-    result = await runner_of(request).run(fn, ticket, deadline=deadline, is_disconnected=request.is_disconnected)
+    result = await runner_of(request).run(
+        work.fn,
+        ticket,
+        deadline=deadline,
+        is_disconnected=request.is_disconnected,
+        work=work.deadline,
+        request_id=getattr(request.state, "request_id", None),
+    )
     data = result.to_dict()
     total_ms = (anyio.current_time() - started) * 1000
     data["meta"]["queue_ms"] = round(max(0.0, total_ms - float(data["meta"].get("latency_ms") or 0.0)), 1)
@@ -98,12 +117,12 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         "/summarise",
         summary="Summarise one article",
         response_class=JSONResponse,
-        responses={200: {"model": SummariseResponse}, **problems(413, 415, 422, 429, 502, 503, 504)},
+        responses={200: {"model": SummariseResponse}, **problems(408, 413, 415, 422, 429, 502, 503, 504)},
     )
     async def summarise(request: Request, body: summarise_model) -> Response:  # type: ignore[valid-type]
         """`{"summary": OperationSummary, "meta": {...}}` (SPEC §5). Waits in the queue for a free slot."""
         # the checks scan the whole text (~20 ms at 100 000 characters): off the event loop
-        fn = await anyio.to_thread.run_sync(_prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
+        work = await anyio.to_thread.run_sync(_prepare, state, body.text, body.title, body.prompt_version)  # type: ignore[attr-defined]
         runner = runner_of(request)
         try:
             (ticket,) = runner.admission.enter(1)
@@ -111,7 +130,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
             raise _queue_full(request, exc) from None
         deadline = anyio.current_time() + state.service.request_timeout_s
         try:
-            data = await _run_one(request, fn, ticket, deadline)
+            data = await _run_one(request, work, ticket, deadline)
         except ClientGone:
             return Response(status_code=CLIENT_CLOSED)
         return JSONResponse(data)
@@ -120,7 +139,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         "/summarise/batch",
         summary="Summarise several articles",
         response_class=JSONResponse,
-        responses={200: {"model": BatchResponse}, **problems(413, 415, 422, 429, 503)},
+        responses={200: {"model": BatchResponse}, **problems(408, 413, 415, 422, 429, 503)},
     )
     async def summarise_batch(request: Request, body: batch_model) -> Response:  # type: ignore[valid-type]
         """Each item gets its own result or its own problem (`status` as if sent alone); the batch is
@@ -128,7 +147,7 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         items = body.items  # type: ignore[attr-defined]
         results: list[dict[str, Any] | None] = [None] * len(items)
 
-        def prepare_all() -> list[tuple[int, Callable[[], SummaryResult]]]:
+        def prepare_all() -> list[tuple[int, _Work]]:
             ready = []
             for i, item in enumerate(items):
                 try:
@@ -147,10 +166,10 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         deadline = anyio.current_time() + state.service.request_timeout_s * rounds
         gone = False
 
-        async def run_item(i: int, fn: Callable[[], SummaryResult], ticket: Ticket) -> None:
+        async def run_item(i: int, work: _Work, ticket: Ticket) -> None:
             nonlocal gone
             try:
-                data = await _run_one(request, fn, ticket, deadline)
+                data = await _run_one(request, work, ticket, deadline)
                 results[i] = {"index": i, "id": items[i].id, "status": 200, **data}
             except ClientGone:
                 gone = True
@@ -159,8 +178,8 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
 
         try:
             async with anyio.create_task_group() as tg:
-                for (i, fn), ticket in zip(runnable, tickets, strict=True):
-                    tg.start_soon(run_item, i, fn, ticket)
+                for (i, work), ticket in zip(runnable, tickets, strict=True):
+                    tg.start_soon(run_item, i, work, ticket)
         finally:
             for ticket in tickets:  # tickets never handed to a job (cancelled early): give them back
                 if not ticket.handed_off:
@@ -170,6 +189,21 @@ def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
         done = [r for r in results if r is not None]
         ok = sum(1 for r in done if r["status"] == 200)
         return JSONResponse({"results": done, "succeeded": ok, "failed": len(done) - ok})
+
+    @v1.get(
+        "/queue/{request_id}",
+        summary="Where a request in progress stands (queued, with its place, or running)",
+        response_model=QueueStatus,
+        responses=problems(404),
+    )
+    async def queue_status(request: Request, request_id: str) -> dict[str, Any]:
+        """Send your own `X-Request-ID` with a summarise request, then poll this with it while you wait."""
+        found = runner_of(request).progress(request_id)
+        if found is None:
+            raise ProblemError(
+                404, "unknown-request", f"no request {request_id[:80]!r} is queued or running (it may have finished)"
+            )
+        return found
 
     @v1.get("/prompts", summary="List prompt versions", response_model=PromptsResponse)
     async def prompts() -> dict[str, Any]:

@@ -76,6 +76,16 @@ class ServiceSettings(BaseSettings):
         le=5,
         description="how often a queued request checks that its client is still connected",
     )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="a connection must send its request head within this; else it is closed"
+    )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="a request body must arrive whole within this; else 408"
+    )
+    keep_alive_s: int = Field(default=5, ge=1, le=300, description="idle keep-alive connections close after this")
+    max_connections: int = Field(
+        default=512, ge=1, le=100_000, description="connections served at once; beyond them uvicorn answers 503"
+    )
     examples_path: Path = Field(
         default=REPO_ROOT / "golden" / "golden.jsonl",
         description="golden JSON Lines file whose articles the page offers as examples (optional)",

@@ -19,12 +19,15 @@ import instructor
 from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 
-from service.errors import BackendBadOutput, BackendError, BackendTimeout, BackendUnavailable
+from service.deadline import current_deadline
+from service.errors import BackendBadOutput, BackendError, BackendReplyTooLarge, BackendTimeout, BackendUnavailable
 
 __all__ = ["Backend", "Usage", "ExtractionFailed", "InstructorBackend", "TransientError"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+# errors that end the extraction at once (no re-ask, no lenient fallback of the strategy)
+_FATAL = (BackendUnavailable, BackendTimeout, BackendReplyTooLarge)
 
 
 @dataclass
@@ -159,7 +162,10 @@ class InstructorBackend:
     def _recording_create(self, step: str, usage: Usage) -> Callable[..., Any]:
         def create(**kwargs: Any) -> Any:
             attempt = 0
+            deadline = current_deadline()
             while True:
+                # no call (first, re-ask or retry) starts once the work's deadline passed or it was cancelled
+                deadline.check(f"LLM call {step!r}")
                 started = time.perf_counter()
                 try:
                     completion = self._raw_create(**kwargs)
@@ -171,7 +177,7 @@ class InstructorBackend:
                     attempt += 1
                     usage.retries += 1
                     log.warning("%s backend: transient error (%s); retry %d", self.name, exc, attempt)
-                    time.sleep(min(2.0, 0.2 * 2**attempt))
+                    time.sleep(deadline.bound(min(2.0, 0.2 * 2**attempt)))
                     continue
                 ms = (time.perf_counter() - started) * 1000
                 u = getattr(completion, "usage", None)
@@ -220,11 +226,11 @@ class InstructorBackend:
                 seed=self.seed,
                 model=self.model,
             )
-        except (BackendUnavailable, BackendTimeout):
+        except _FATAL:
             raise
         except Exception as exc:  # instructor wraps what it cannot validate
             cause = _root_cause(exc)
-            if isinstance(cause, (BackendUnavailable, BackendTimeout)):
+            if isinstance(cause, _FATAL):
                 raise cause from exc
             last = getattr(exc, "last_completion", None)
             errors = [str(getattr(a, "exception", a)) for a in getattr(exc, "failed_attempts", []) or []]
@@ -251,7 +257,7 @@ def _root_cause(exc: BaseException) -> BaseException:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, (BackendUnavailable, BackendTimeout)):
+        if isinstance(exc, _FATAL):
             return exc
         nxt = exc.__cause__ or exc.__context__
         if nxt is None:

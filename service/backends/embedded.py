@@ -7,6 +7,7 @@ template (from the GGUF metadata) formats the messages. One generation runs at a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from service.backends.base import InstructorBackend
+from service.deadline import Deadline, DeadlineExceeded, current_deadline
 from service.errors import BackendUnavailable
 from service.model_store import DEFAULT_MODEL, ModelUnavailable, ensure_model
 from service.settings import Settings
@@ -21,6 +23,27 @@ from service.settings import Settings
 __all__ = ["EmbeddedBackend"]
 
 log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised from llama.cpp's generation loop to end a generation past its deadline."""
+
+
+def _checked_eval(llama: Any, deadline: Deadline) -> Any:
+    """`llama.eval`, refusing to evaluate the next token once `deadline` has passed or was cancelled.
+
+    llama-cpp-python's generation loop is Python: it calls `self.eval(tokens)` once for the prompt and
+    once per generated token, so an exception here ends the generation at the next token. (A logits
+    processor would run inside a ctypes callback, where an exception is printed and swallowed.)
+    Sampling is untouched, so the output is the same as without the check."""
+    original = llama.eval
+
+    def eval_(tokens: Any) -> Any:
+        if deadline.expired():
+            raise _Stopped(deadline.reason)
+        return original(tokens)
+
+    return eval_
 
 
 class EmbeddedBackend(InstructorBackend):
@@ -74,8 +97,22 @@ class EmbeddedBackend(InstructorBackend):
     def _raw_create(self, **kwargs: Any) -> Any:
         self.load()
         kwargs.pop("model", None)
-        with self._lock:
+        # The work's deadline (a request's time limit, a cancel) bounds the wait for the model and the
+        # generation, which stops at the next token (see _checked_eval). OPSUM_TIMEOUT_S is not applied
+        # here: a generation is already bounded by OPSUM_MAX_TOKENS, and a long article's prompt on a
+        # slow CPU must not be cut where it used to finish.
+        work = current_deadline()
+        if not self._lock.acquire(timeout=min(work.remaining(), threading.TIMEOUT_MAX)):
+            raise DeadlineExceeded(f"the embedded model was busy until {work.reason}")
+        self._llama.eval = _checked_eval(self._llama, work)  # an instance attribute, removed below
+        try:
             return self._llama.create_chat_completion_openai_v1(**kwargs)
+        except _Stopped as exc:
+            raise DeadlineExceeded(f"the generation was stopped: {work.reason}") from exc
+        finally:
+            with contextlib.suppress(AttributeError):
+                del self._llama.eval
+            self._lock.release()
 
     def count_tokens(self, text: str) -> int:
         self.load()

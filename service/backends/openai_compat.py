@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import openai
 
 from service.backends.base import InstructorBackend, TransientError
-from service.errors import BackendBadOutput, BackendTimeout, BackendUnavailable
+from service.backends.bounded_http import BoundedTransport, ReplyTooLarge, bounded_call
+from service.deadline import DeadlineExceeded, current_deadline
+from service.errors import BackendBadOutput, BackendReplyTooLarge, BackendTimeout, BackendUnavailable
 from service.settings import Settings
 
 __all__ = ["OpenAIBackend"]
@@ -25,23 +28,36 @@ class OpenAIBackend(InstructorBackend):
         )
         self.model = settings.model or "gpt-4o-mini"
         self.base_url = settings.base_url
+        self.timeout_s = settings.timeout_s
+        self.max_reply_bytes = settings.max_reply_bytes
         # The openai client's own retries are off: ours count each retry into the call's usage.
+        # Its sockets obey the deadline of each call (connect + whole reply) and the reply cap.
         self.client = openai.OpenAI(
             base_url=settings.base_url,
             api_key=settings.api_key or "not-needed",
             timeout=settings.timeout_s,
             max_retries=0,
+            http_client=httpx2.Client(transport=BoundedTransport(), timeout=settings.timeout_s),
         )
 
     def _raw_create(self, **kwargs: Any) -> Any:
+        work = current_deadline()
         try:
-            return self.client.chat.completions.create(**kwargs)
+            with bounded_call(work, self.timeout_s, self.max_reply_bytes):
+                return self.client.chat.completions.create(**kwargs, timeout=max(0.001, work.bound(self.timeout_s)))
         except openai.APITimeoutError as exc:
+            if work.expired():  # the request's own deadline, or a cancel, cut the call
+                raise DeadlineExceeded(f"the LLM call was cut: {work.reason}") from exc
             raise BackendTimeout(
                 f"the openai backend at {self.base_url or 'api.openai.com'} did not answer within "
-                f"{self.client.timeout}s; raise OPSUM_TIMEOUT_S or check the server"
+                f"{self.timeout_s}s (connect and whole reply); raise OPSUM_TIMEOUT_S or check the server"
             ) from exc
         except openai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, ReplyTooLarge):
+                raise BackendReplyTooLarge(
+                    f"{exc.__cause__}: it was abandoned unread; raise OPSUM_MAX_REPLY_BYTES if the model "
+                    "really answers this much"
+                ) from exc
             raise TransientError(f"cannot connect to {self.base_url or 'the OpenAI API'}") from exc
         except openai.InternalServerError as exc:
             raise TransientError(f"HTTP {exc.status_code} from the backend") from exc

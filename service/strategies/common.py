@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.article import Article
 from service.backends.base import Backend, Usage
+from service.deadline import Deadline
 from service.errors import BackendBadOutput
 from service.prompts import PromptVersion
 from service.schema import MAX_AGENCIES, MAX_COUNTRIES, MAX_CRIME_TYPES, Agency, CrimeType, Role, check_iso_date
@@ -187,6 +188,8 @@ class RunContext:
     max_tokens: int
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
+    # the work's deadline and cancel switch: the backends check it before every LLM call
+    deadline: Deadline = field(default_factory=Deadline)
     analysis: Article | None = None
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import ServeFn, running
-from tests.api.oracle import SEED, oracle, tool_name, wait_until
+from tests.api.oracle import SEED, oracle, tool_name
 from tests.api.test_errors import assert_problem
 from tests.support.scripted_server import ScriptedServer, Step, tool_reply
 
@@ -61,23 +61,6 @@ def test_backend_timeout_is_504(serve: ServeFn) -> None:
         body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "backend-timeout")
         assert time.perf_counter() - started < 1.4
         assert "OPSUM_TIMEOUT_S" in body["detail"]
-
-
-def test_request_deadline_is_504_and_the_slot_stays_taken_until_the_work_ends(serve: ServeFn) -> None:
-    with (
-        running(ScriptedServer(responder=oracle(delay=1.0))) as server,
-        serve(
-            server,
-            settings={"prompt_version": "v1-schema-fill"},
-            service={"request_timeout_s": 0.3, "max_concurrency": 1},
-        ) as c,
-    ):
-        started = time.perf_counter()
-        body = assert_problem(c.post("/v1/summarise", json={"text": SEED}), 504, "request-timeout")
-        assert time.perf_counter() - started < 0.8  # answered at the deadline, not when the backend was done
-        assert "OPSUM_REQUEST_TIMEOUT_S" in body["detail"]
-        assert c.get("/readyz").json()["queue"]["running"] == 1  # the model is still busy
-        assert wait_until(lambda: c.get("/readyz").json()["queue"]["running"] == 0, timeout=3)
 
 
 @pytest.mark.parametrize("version", ["v2-mined-mentions", "v1-schema-fill"])
