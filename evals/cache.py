@@ -107,7 +107,7 @@ class CachingBackend:
     @property
     def inner(self) -> Backend:
         """The real backend, built once for the whole run (a view asks its parent)."""
-        parent = getattr(self, "_parent", None)
+        parent: CachingBackend | None = getattr(self, "_parent", None)
         if parent is not None:
             return parent.inner
         with self._lock:

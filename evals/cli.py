@@ -12,8 +12,12 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.golden import DEFAULT_GOLDEN, GoldenFormatError
+
+if TYPE_CHECKING:  # the commands import their modules lazily
+    from evals.cache import CacheMode
 
 __all__ = ["register", "EXIT_PASS", "EXIT_REGRESSION", "EXIT_USAGE"]
 
@@ -90,7 +94,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ValueError("--concurrency must be at least 1")
     settings = settings_from_args(args)
-    mode = "off" if args.no_cache else "refresh" if args.refresh else "replay" if args.replay_only else "use"
+    mode: CacheMode = "off" if args.no_cache else "refresh" if args.refresh else "replay" if args.replay_only else "use"
     summary = run_eval(
         RunOptions(
             golden=args.golden,
@@ -177,7 +181,7 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines) + f"\n\n{FORMATS}"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from service.cli import add_backend_options
 
     ev = sub.add_parser(

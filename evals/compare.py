@@ -179,7 +179,8 @@ def render_html(c: dict[str, Any], *, out: Path | None = None) -> str:
             Interval(
                 m["metric"],
                 m["delta"],
-                *(m["ci95"] if m["ci95"] else (None, None)),
+                m["ci95"][0] if m["ci95"] else None,
+                m["ci95"][1] if m["ci95"] else None,
                 tone=tones.get(m["verdict"], "neutral"),
             )
             for m in rates

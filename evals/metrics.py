@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 from scipy import stats
@@ -152,7 +153,9 @@ def poisson_interval(k: int, *, level: float = 0.95) -> tuple[float, float]:
     return lo, float(stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2)
 
 
-def _bca(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], *, n: int, seed: int, level: float):  # type: ignore[no-untyped-def]
+def _bca(
+    data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], *, n: int, seed: int, level: float
+) -> tuple[float, float] | None:
     """scipy's BCa bootstrap over articles (rows paired across every array); None when degenerate."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a degenerate distribution is handled by the caller
@@ -175,7 +178,10 @@ def _bca(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], *, 
 def _ratio_stat(fallback: float) -> Callable[..., np.ndarray]:
     def stat(num: np.ndarray, den: np.ndarray, axis: int = -1) -> np.ndarray:
         d = den.sum(axis=axis)
-        return np.divide(num.sum(axis=axis), d, out=np.full(np.shape(d), fallback, dtype=float), where=d > 0)
+        # numpy's stubs type a ufunc called with out= as Any; the result is the `out` array
+        return cast(
+            np.ndarray, np.divide(num.sum(axis=axis), d, out=np.full(np.shape(d), fallback, dtype=float), where=d > 0)
+        )
 
     return stat
 
@@ -200,11 +206,11 @@ def interval(
 ) -> tuple[tuple[float, float] | None, str]:
     """The interval of one metric, and the method that gave it (see the module docstring)."""
     if name in COUNT_PARTS:
-        total = COUNT_METRICS[name](scores)
+        count = COUNT_METRICS[name](scores)
         ci = bootstrap_ci(scores, name, n=n_boot, seed=seed, level=level)
         if ci is not None:
             return (float(math.floor(ci[0] + 1e-9)), float(math.ceil(ci[1] - 1e-9))), "bca"
-        lo, hi = poisson_interval(total, level=level)
+        lo, hi = poisson_interval(count, level=level)
         return (float(math.floor(lo)), float(math.ceil(hi))), "poisson"
     num, den = _columns(scores, name)
     k, total = float(num.sum()), float(den.sum())
@@ -250,7 +256,8 @@ def paired_bootstrap(
     stat_a, stat_b = _ratio_stat(ra), _ratio_stat(rb)
 
     def delta(x1: np.ndarray, x2: np.ndarray, y1: np.ndarray, y2: np.ndarray, axis: int = -1) -> np.ndarray:
-        return stat_b(y1, y2, axis=axis) - stat_a(x1, x2, axis=axis)
+        # numpy's stubs type ndarray[Any, dtype[Any]] - ndarray[Any, dtype[Any]] as Any
+        return cast(np.ndarray, stat_b(y1, y2, axis=axis) - stat_a(x1, x2, axis=axis))
 
     ci = _bca((na, da, nb, db), delta, n=n, seed=seed, level=level)
     return ci if ci is not None else (rb - ra, rb - ra)

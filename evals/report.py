@@ -272,7 +272,7 @@ def write_html(
     articles = []
     for item, score, row in zip(items, scores, rows, strict=True):
         marks = [
-            (d.get("evidence"), d["outcome"], f"{d['field']}: {d['pred']} ({d['outcome']})")
+            (d["evidence"], d["outcome"], f"{d['field']}: {d['pred']} ({d['outcome']})")
             for d in score.details
             if d.get("evidence")
         ]

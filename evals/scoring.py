@@ -168,41 +168,41 @@ def score_numbers(pred: OperationSummary, gold: GoldItem, score: ArticleScore) -
         )
 
     matched, lenient_hits = match_seizures(pred.seizures, gold)
-    for gi, g in enumerate(gold.seizures):
-        if g.quantity is None:
+    for gi, gs in enumerate(gold.seizures):
+        if gs.quantity is None:
             continue
         score.numeric_slots += 1
         if gi in matched:
-            p = pred.seizures[matched[gi]]
+            ps = pred.seizures[matched[gi]]
             _tally(score, "correct")
             score.qualifier_total += 1
-            score.qualifier_correct += int(p.qualifier == g.qualifier)
+            score.qualifier_correct += int(ps.qualifier == gs.qualifier)
         else:
             _tally(score, "missed")
         score.details.append(
             {
                 "field": "seizure",
-                "item": g.item,
-                "gold": g.quantity,
-                "unit": g.unit,
+                "item": gs.item,
+                "gold": gs.quantity,
+                "unit": gs.unit,
                 "pred": pred.seizures[matched[gi]].quantity if gi in matched else None,
                 "outcome": "correct" if gi in matched else "missed",
                 "evidence": pred.seizures[matched[gi]].evidence if gi in matched else None,
             }
         )
     matched_preds = set(matched.values())
-    for pi, p in enumerate(pred.seizures):
-        if p.quantity is not None and pi not in matched_preds and pi not in lenient_hits:
+    for pi, ps in enumerate(pred.seizures):
+        if ps.quantity is not None and pi not in matched_preds and pi not in lenient_hits:
             score.hallucinated += 1
             score.details.append(
                 {
                     "field": "seizure",
-                    "item": p.item,
+                    "item": ps.item,
                     "gold": None,
-                    "pred": p.quantity,
-                    "unit": p.unit,
+                    "pred": ps.quantity,
+                    "unit": ps.unit,
                     "outcome": "hallucinated",
-                    "evidence": p.evidence,
+                    "evidence": ps.evidence,
                 }
             )
 

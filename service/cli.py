@@ -112,7 +112,7 @@ def _is_settings_error(exc: ValidationError) -> bool:
     """Did the error come from a settings class (OPSUM_* variables, flags), not from model output?"""
     from pydantic_settings import BaseSettings
 
-    def subclasses(cls: type) -> set[str]:
+    def subclasses(cls: type[object]) -> set[str]:
         return {n for sub in cls.__subclasses__() for n in {sub.__name__, *subclasses(sub)}}
 
     return exc.title in subclasses(BaseSettings)

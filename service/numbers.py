@@ -452,10 +452,10 @@ def find_numbers(text: str) -> list[NumberMention]:
         words = m.group(0)
         if re.fullmatch(r"(?:a|one)\s+", words):
             continue
-        value = _words_to_number(words)
-        if value is None:
+        word_value = _words_to_number(words)
+        if word_value is None:
             continue
-        raw_hits.append((m.start(), m.end(), value, words))
+        raw_hits.append((m.start(), m.end(), word_value, words))
     for m in _ZERO.finditer(text):
         if not any(taken[i] for i in range(m.start(), m.end())):
             raw_hits.append((m.start(), m.end(), 0.0, m.group(0)))

@@ -60,7 +60,7 @@ def request_models(
     prompt_versions: list[str], default_version: str, batch_max: int
 ) -> tuple[type[ArticleFields], type[BaseModel]]:
     """`(SummariseRequest, BatchRequest)` for this server's prompt versions and batch bound."""
-    version_type: Any = Literal.__getitem__(tuple(prompt_versions)) if prompt_versions else str  # type: ignore[attr-defined]
+    version_type: Any = Literal.__getitem__(tuple(prompt_versions)) if prompt_versions else str
     version_field = (
         version_type | None,
         Field(default=None, description=f"a prompt version from GET /v1/prompts; default {default_version}"),
@@ -70,7 +70,8 @@ def request_models(
         __base__=ArticleFields,
         prompt_version=version_field,
     )
-    item = create_model(
+    # Any: a model built at run time, which mypy takes in list[item] only as Any (not as a variable)
+    item: Any = create_model(
         "BatchItem",
         __base__=summarise,
         # no minLength/pattern here: a blank item is that item's 422, not the whole batch's
@@ -84,7 +85,7 @@ def request_models(
             list[item],
             Field(
                 min_length=1,
-                max_length=batch_max,  # type: ignore[valid-type]
+                max_length=batch_max,
                 description=f"1 to {batch_max} articles",
             ),
         ),

@@ -105,7 +105,7 @@ async def _run_one(request: Request, work: _Work, ticket: Ticket, deadline: floa
     return data
 
 
-def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:
+def build_routers(state: ServiceState) -> tuple[APIRouter, APIRouter]:  # noqa: C901
     """`(v1, root)`: the /v1 API and the unversioned probes."""
     summarise_model, batch_model = request_models(
         state.summariser.registry.versions(), state.settings.prompt_version, state.service.batch_max

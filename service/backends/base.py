@@ -126,15 +126,18 @@ class Backend(Protocol):
 
 def _as_sent(messages: Any) -> list[dict[str, Any]]:
     """A JSON-safe copy of the chat messages exactly as handed to the backend (re-asks included)."""
-    return json.loads(json.dumps(list(messages or []), default=lambda o: getattr(o, "model_dump", lambda: str(o))()))
+    sent: list[dict[str, Any]] = json.loads(
+        json.dumps(list(messages or []), default=lambda o: getattr(o, "model_dump", lambda: str(o))())
+    )
+    return sent
 
 
 def _tool_arguments(completion: Any) -> str | None:
     try:
         calls = completion.choices[0].message.tool_calls
-        if calls:
-            return calls[0].function.arguments
-        return completion.choices[0].message.content
+        # the completion is the client library's object, typed Any here: both are its strings (or None)
+        text: str | None = calls[0].function.arguments if calls else completion.choices[0].message.content
+        return text
     except (AttributeError, IndexError, TypeError):
         return None
 

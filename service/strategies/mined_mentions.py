@@ -18,6 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -206,7 +207,8 @@ def checked_label(label: Label, mention: Mention) -> Label:
 
 
 def _is_money(num: NumberMention) -> bool:
-    return bool(num.unit) and num.unit.isupper() and len(num.unit) >= 3
+    unit = num.unit
+    return unit is not None and unit.isupper() and len(unit) >= 3
 
 
 def assemble_counts(labelled: list[tuple[Mention, Label]]) -> dict[str, Count | None]:
@@ -233,13 +235,14 @@ class Entities(EntityFields):
 
 
 def _labels_model(mentions: list[Mention]) -> type[BaseModel]:
-    fields = {f"m{i}": (Label, Field(alias=m.key)) for i, m in enumerate(mentions)}
-    return create_model("MentionLabels", __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload]
+    # typed Any: a narrower value type would also have to fit create_model's own keywords (__doc__, …)
+    fields: dict[str, Any] = {f"m{i}": (Label, Field(alias=m.key)) for i, m in enumerate(mentions)}
+    return create_model("MentionLabels", __config__=ConfigDict(extra="ignore"), **fields)
 
 
 def _items_model(mentions: list[Mention]) -> type[BaseModel]:
-    fields = {f"m{i}": (str, Field(alias=m.key, max_length=40)) for i, m in enumerate(mentions)}
-    return create_model("SeizedItems", __config__=ConfigDict(extra="ignore"), **fields)  # type: ignore[call-overload]
+    fields: dict[str, Any] = {f"m{i}": (str, Field(alias=m.key, max_length=40)) for i, m in enumerate(mentions)}
+    return create_model("SeizedItems", __config__=ConfigDict(extra="ignore"), **fields)
 
 
 def _extract_lenient(
@@ -317,9 +320,9 @@ def run(ctx: RunContext) -> OperationSummary:
     to_name = [m for m in seized if items[m.key] is None]
     if to_name:
         messages = ctx.prompt.step("items").messages(mentions=_list_mentions(to_name), **values)
-        named = _extract_lenient(ctx, "items", messages, _items_model(to_name), max_tokens=_budget(to_name, 40))
+        answered = _extract_lenient(ctx, "items", messages, _items_model(to_name), max_tokens=_budget(to_name, 40))
         for i, m in enumerate(to_name):
-            items[m.key] = (getattr(named, f"m{i}") or "").strip()[:80] or "items"
+            items[m.key] = (getattr(answered, f"m{i}") or "").strip()[:80] or "items"
     seizures = [
         Seizure(
             item=items[m.key] or "items",

@@ -47,7 +47,7 @@ class HostileBackend:
     calls: list[str] = field(default_factory=list)
     arrived: list[float] = field(default_factory=list)  # time.perf_counter() when each request's head arrived
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901
         outer = self
 
         class Handler(socketserver.StreamRequestHandler):
