@@ -1,8 +1,8 @@
 # The two commands of the README:
 #   make demo   install what is needed, then summarise the seed article on the embedded model
-#   make test   install what is needed (test tools too), then run the whole test suite and the
-#               replayed golden evaluation gated against the committed baseline
-.PHONY: demo test pytest gate record record-baseline
+#   make test   install what is needed (test tools too), then lint (ruff, mypy, import contracts),
+#               run the whole test suite and the replayed golden evaluation gated against the baseline
+.PHONY: demo test lint pytest gate record record-baseline
 
 demo:
 	scripts/bootstrap.sh
@@ -10,7 +10,16 @@ demo:
 
 test:
 	scripts/bootstrap.sh dev
-	$(MAKE) --no-print-directory pytest gate
+	$(MAKE) --no-print-directory lint pytest gate
+
+# The habits, enforced: ruff (lint, format, complexity), mypy (strict for the core), import-linter
+# contracts (.importlinter: the schema imports nothing of ours; the core never imports the faces or
+# the harness; backends never import prompts or strategies).
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 pytest:
 	.venv/bin/python -m pytest -q

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.errors import BackendError
+from evals.cache import CacheMiss
 
 if TYPE_CHECKING:
     from evals.golden import GoldItem
@@ -44,16 +44,14 @@ class _EvalActor:
         self.runner = ArticleRunner(self.cache, base, registry, prompt_version)
 
     def __call__(self, batch: Any) -> dict[str, list[str]]:
-        from evals.cache import CacheMiss
-
         rows = []
         for blob in batch["item"].to_pylist():
             item = pickle.loads(blob)
             hits, misses = self.cache.hits, self.cache.misses
             try:
                 row = self.runner.predict(item)
-            except CacheMiss as exc:
-                row = {"id": item.id, "_fatal": str(exc)}
+            except CacheMiss as exc:  # sent back whole: the driver raises it, so the CLI answers as locally (exit 2)
+                row = {"id": item.id, "_miss": {"step": exc.step, "article_id": exc.article_id or item.id}}
             row["_cache"] = [self.cache.hits - hits, self.cache.misses - misses]
             rows.append(json.dumps(row, ensure_ascii=False))
         return {"row": rows}
@@ -112,8 +110,8 @@ def predict_on_ray(
             hits, misses = data.pop("_cache")
             cache.hits += hits
             cache.misses += misses
-            if "_fatal" in data:
-                raise BackendError(data["_fatal"])
+            if "_miss" in data:
+                raise CacheMiss(data["_miss"]["step"], article_id=data["_miss"]["article_id"], rerecord=cache.rerecord)
             yield data
     finally:
         if started:

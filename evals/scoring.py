@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from evals.golden import GoldItem, GoldSeizure
+from service.article import Article
 from service.countries import canonical_country
 from service.grounding import span_in_text
 from service.numbers import mass_in_kg, unit_aliases
@@ -280,10 +281,22 @@ def score_entities(pred: OperationSummary, gold: GoldItem, score: ArticleScore) 
 
 
 def grounding(pred: OperationSummary, article: str) -> tuple[int, int]:
-    """(evidence spans given, spans found verbatim in the article, whitespace-normalised)."""
+    """(evidence spans given, spans found verbatim in the article, whitespace-normalised).
+
+    A span is found in the text as given or in the service's repaired reading of it (mojibake fixed,
+    NFC): evidence quoted from the repaired words is the article's own."""
     spans = [c.evidence for c in pred.counts().values() if c is not None and c.evidence]
     spans += [s.evidence for s in pred.seizures if s.evidence]
-    return len(spans), sum(1 for s in spans if span_in_text(s, article))
+    repaired: list[Article] = []
+
+    def found(span: str) -> bool:
+        if span_in_text(span, article):
+            return True
+        if not repaired:
+            repaired.append(Article.from_text(article))
+        return span_in_text(span, repaired[0])
+
+    return len(spans), sum(1 for s in spans if found(s))
 
 
 def score_article(gold: GoldItem, pred: OperationSummary | None) -> ArticleScore:

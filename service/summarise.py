@@ -10,7 +10,7 @@ from typing import Any
 from service.article import Article
 from service.backends import Backend, make_backend
 from service.deadline import Deadline, deadline_scope
-from service.grounding import ground
+from service.grounding import ground, locate
 from service.inputs import check_article, looks_english
 from service.prompts import PromptRegistry, PromptVersion
 from service.schema import OperationSummary
@@ -29,6 +29,22 @@ class SummaryResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary.model_dump(mode="json"), "meta": self.meta}
+
+
+def _spans_in_given_text(analysis: Article, given: str) -> list[list[int]]:
+    """The injected sentences as offsets of the text as the caller gave it (the page marks them there).
+
+    The analysis reads a stripped, NFC, mojibake-repaired text; where that differs from what was given,
+    each sentence is found again in the given text (one it cannot find is left out)."""
+    lead = len(given) - len(given.lstrip())
+    if analysis.text == given.strip():
+        return [[start + lead, end + lead] for start, end in analysis.injections]
+    spans = []
+    for start, end in analysis.injections:
+        found = locate(analysis.text[start:end], given)
+        if found:
+            spans.append(list(found[0]))
+    return spans
 
 
 def _without_transcript(call: dict[str, Any]) -> dict[str, Any]:
@@ -84,9 +100,7 @@ class Summariser:
             analysis=analysis,
             deadline=deadline or Deadline(),
         )
-        lead = len(text) - len(text.lstrip())  # offsets below are into the text as given
-        # offsets into the text as given (after a mojibake repair: into the repaired text)
-        injected = [[start + lead, end + lead] for start, end in analysis.injections]
+        injected = _spans_in_given_text(analysis, text)
         if not looks_english(article):
             summary = OperationSummary(relevant=False, summary="The text is not an English news article.")
             ctx.warnings.append("the text does not look like English: not summarised")

@@ -24,7 +24,10 @@ def project_golden():
 
 
 def test_project_golden_loads(project_golden):
-    assert len(project_golden) == 40
+    assert {split: sum(it.split == split for it in project_golden) for split in ("dev", "test")} == {
+        "dev": 40,
+        "test": 40,
+    }
     ids = [it.id for it in project_golden]
     assert len(set(ids)) == len(ids)
     assert ids[0] == "mozaik-2023"
