@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from evals.metrics import HIGHER_IS_BETTER, METRICS
+from evals.metrics import COUNT_METRICS, HIGHER_IS_BETTER, METRICS
 from service.errors import OpsumError
 
 __all__ = [
@@ -33,19 +33,9 @@ __all__ = [
     "summary_markdown",
 ]
 
-GATED_RATES = (
-    "numeric_accuracy",
-    "qualifier_accuracy",
-    "entity_precision",
-    "entity_recall",
-    "entity_f1",
-    "seizure_precision",
-    "seizure_recall",
-    "seizure_f1",
-    "relevance_accuracy",
-    "grounding_rate",
-)
-GATED_COUNTS = ("hallucinated_numbers", "missed_numbers")
+# Every overall rate of evals.metrics (the per-field F1s are reported, not gated); both counts.
+GATED_RATES = tuple(name for name in METRICS if "." not in name)
+GATED_COUNTS = tuple(COUNT_METRICS)
 
 
 class GateInputError(OpsumError, ValueError):

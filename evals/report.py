@@ -13,25 +13,17 @@ from markupsafe import Markup
 
 from evals.charts import Interval, interval_chart
 from evals.golden import GoldItem
-from evals.metrics import prf
+from evals.metrics import COUNT_METRICS, METRICS, prf
 from evals.scoring import ENTITY_FIELDS, ArticleScore, EntityTally
 from service.grounding import locate
 
 __all__ = ["write_reports", "metric_rows", "fmt", "fmt_ci", "template_env"]
 
+# numeric accuracy and its two counts first, then the other overall rates (evals.metrics' own order)
 _ORDER = [
     "numeric_accuracy",
-    "hallucinated_numbers",
-    "missed_numbers",
-    "qualifier_accuracy",
-    "entity_precision",
-    "entity_recall",
-    "entity_f1",
-    "seizure_precision",
-    "seizure_recall",
-    "seizure_f1",
-    "relevance_accuracy",
-    "grounding_rate",
+    *COUNT_METRICS,
+    *(name for name in METRICS if "." not in name and name != "numeric_accuracy"),
 ]
 
 

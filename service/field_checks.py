@@ -33,7 +33,7 @@ from service.article import Article
 from service.countries import _ALIASES as _COUNTRY_ALIASES  # read-only table of spellings
 from service.countries import canonical_country, is_country
 from service.injection import overlaps_injection
-from service.numbers import NumberMention, values_in
+from service.numbers import NUMBER_WORDS, TENS_WORDS, NumberMention, values_in
 from service.schema import OperationSummary, Seizure
 
 __all__ = [
@@ -50,6 +50,10 @@ __all__ = [
 ]
 
 # --- numbers as written in model output ---------------------------------------------------------
+
+# The number words are the miner's own (service.numbers): one table for reading articles and output.
+_UNIT_WORDS = NUMBER_WORDS
+_TENS_WORDS = TENS_WORDS
 
 _SCALES = {
     "k": 1_000,
@@ -70,38 +74,6 @@ _SCALES = {
     "crore": 10_000_000,
     "crores": 10_000_000,
     "hundred": 100,
-}
-_UNIT_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS_WORDS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
 }
 # Ordinal words ("first" and "second" are left out: "second" is also a unit of time, and "first"
 # is said of many things that are not counted).

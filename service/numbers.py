@@ -10,13 +10,17 @@ mined-mentions prompt strategy are both built on `find_numbers`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 from service import lexicon
 from service.schema import Qualifier
 
 __all__ = [
+    "NUMBER_WORDS",
+    "TENS_WORDS",
     "NumberMention",
     "find_numbers",
     "values_in",
@@ -81,6 +85,8 @@ _TENS_WORD = {
     "eighty": 80,
     "ninety": 90,
 }
+NUMBER_WORDS: Mapping[str, int] = MappingProxyType(_UNITS_WORD)  # "zero" … "nineteen", read-only
+TENS_WORDS: Mapping[str, int] = MappingProxyType(_TENS_WORD)  # "twenty" … "ninety", read-only
 _SCALE_WORD = {
     "hundred": 100,
     "thousand": 1_000,
