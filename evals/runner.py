@@ -26,6 +26,7 @@ from evals.scoring import ArticleScore, score_article
 from evals.store import StoreKind, open_store
 from service.backends import describe_backend, make_backend
 from service.errors import OpsumError
+from service.progress import progress_bar
 from service.prompts import PromptRegistry
 from service.settings import Settings
 from service.summarise import Summariser
@@ -174,7 +175,7 @@ def run_eval(opts: RunOptions) -> dict[str, Any]:
     todo = [it for it in items if it.id not in done]
     workers = opts.concurrency or (1 if name == "embedded" else 4)
     started = time.perf_counter()
-    progress = _progress(len(items), initial=len(items) - len(todo), enabled=opts.progress)
+    progress = progress_bar(len(items), initial=len(items) - len(todo), enabled=opts.progress)
     tally = _RunningTally([done[it.id] for it in items if it.id in done])
     results_path = opts.out / "results.jsonl"
     _end_cut_off_line(results_path)
@@ -388,22 +389,3 @@ def score_predictions(golden: Path, predictions: Path, out: Path, *, split: Spli
         }
     }
     return _finish(out, golden, split, items, rows, scores, info)
-
-
-class _NoProgress:
-    def update(self, n: int) -> None:
-        pass
-
-    def set_postfix_str(self, s: str, refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, *, initial: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoProgress()
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, unit="article", file=sys.stderr, dynamic_ncols=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -25,6 +24,7 @@ from service.batch.settings import BatchSettings
 from service.batch.store import ShardStore
 from service.batch.worker import WorkerSpec
 from service.errors import OpsumError
+from service.progress import progress_bar
 from service.prompts import PromptRegistry
 from service.settings import Settings
 
@@ -88,7 +88,7 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     if todo and settings.backend == "openai":
         make_backend(settings).check_ready()  # an unreachable server fails the run, not every row
 
-    progress = _progress(len(rows), initial=len(rows) - len(todo), enabled=opts.progress)
+    progress = progress_bar(len(rows), initial=len(rows) - len(todo), enabled=opts.progress)
     seq = 0
 
     def emit(table: pa.Table) -> None:
@@ -188,19 +188,3 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         json.dump(data, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
     os.replace(tmp, path)
-
-
-class _NoProgress:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, *, initial: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoProgress()
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, unit="article", file=sys.stderr, dynamic_ncols=True)
