@@ -693,7 +693,6 @@ def check_fields(
     """Null or drop, in place, every free-text field the article does not support; say why in `warnings`."""
     analysis = article if isinstance(article, Article) else Article.from_text(article)
     facts = facts or ArticleFacts.of(analysis)
-    article = analysis.text
     if summary.operation_name and not name_grounded(summary.operation_name, facts):
         warnings.append("operation_name dropped: not written so in the article (whole words, same numbers)")
         summary.operation_name = None
@@ -717,7 +716,7 @@ def check_fields(
             warnings.append(f"country {country!r} dropped: the article does not name it")
     summary.countries = countries
 
-    summary.seizures = [s for s in summary.seizures if _checked_seizure(s, article, facts, warnings)]
+    summary.seizures = [s for s in summary.seizures if _checked_seizure(s, analysis, facts, warnings)]
 
     for field in ("start_date", "end_date"):
         date = getattr(summary, field)
@@ -734,7 +733,7 @@ def check_fields(
         summary.start_date = summary.end_date = None
 
 
-def _checked_seizure(seizure: Seizure, article: str, facts: ArticleFacts, warnings: list[str]) -> bool:
+def _checked_seizure(seizure: Seizure, article: Article, facts: ArticleFacts, warnings: list[str]) -> bool:
     """Repair one seizure in place; False when it is dropped."""
     from service.grounding import span_in_text
 
